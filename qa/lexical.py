@@ -1,0 +1,55 @@
+"""BM25 (bm25s) over Vietnamese terms: syllables, code parts, bigrams, exact and diacritic-folded."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .errors import IndexProblem
+from .vntext import has_diacritics, tokens
+
+
+def document_terms(title: str, text: str) -> list[str]:
+    """Terms of a chunk; its headline is searchable with it."""
+    return tokens(f"{title}\n{text}")
+
+
+def query_terms(query: str) -> list[str]:
+    """A question typed without diacritics searches only the folded field."""
+    return tokens(query, exact=has_diacritics(query), folded=True)
+
+
+class LexicalIndex:
+    def __init__(self, bm25):
+        self.bm25 = bm25
+
+    @classmethod
+    def build(cls, documents: list[list[str]]) -> "LexicalIndex":
+        import bm25s
+
+        # Lucene's BM25 with the usual k1/b; the terms are already Vietnamese-aware, so bm25s's own
+        # tokenizer (English stopwords, drops one-letter words such as "ở") is not used.
+        bm25 = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
+        bm25.index([doc or [""] for doc in documents], show_progress=False)
+        return cls(bm25)
+
+    def scores(self, terms: list[str]) -> np.ndarray:
+        """BM25 score of every document for the query terms (unknown terms score nothing)."""
+        vocab = self.bm25.vocab_dict
+        known = [t for t in terms if t in vocab]
+        n_docs = int(self.bm25.scores["num_docs"])
+        if not known:
+            return np.zeros(n_docs, dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+
+    def save(self, folder: Path) -> None:
+        self.bm25.save(str(folder))
+
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex":
+        import bm25s
+
+        try:
+            return cls(bm25s.BM25.load(str(folder), mmap=False))
+        except Exception as exc:
+            raise IndexProblem(f"the BM25 index in {folder.name}/ is unreadable ({type(exc).__name__})") from None

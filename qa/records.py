@@ -1,0 +1,65 @@
+"""Small immutable records passed between the pipeline stages."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One cleaned news article. `text` is what a reader sees: the headline, then the body."""
+
+    id: str  # file stem, e.g. "003_b6d49fa98f0d9187"
+    source: str  # seed file name
+    title: str
+    text: str  # "title\n\nparagraph\n\nparagraph..."; offsets of chunks and answers point here
+    published: str | None = None  # ISO date when the page states one
+    outlet: str | None = None
+    author: str | None = None
+    sha256: str = ""  # of the raw seed file
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A sentence-aligned window of an article; text == article.text[start:end]."""
+
+    id: str  # content hash: the same text of the same article keeps its id (and its vector)
+    article_id: str
+    source: str
+    title: str
+    published: str | None
+    outlet: str | None
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A chunk returned by search, with its score and rank-relevant details."""
+
+    source: str
+    title: str
+    published: str | None
+    outlet: str | None
+    text: str
+    score: float
+    start: int
+    end: int
+    article_id: str
+    chunk_id: str
+    # the span of the answer inside the article text, when this hit supplied the answer
+    highlight: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What `Engine.ask` returns: a short verbatim answer with its sources, or an abstention."""
+
+    question: str
+    text: str  # the answer sentence(s) with an inline [1] marker, or "Không tìm thấy ..."
+    abstained: bool
+    citations: list[Hit] = field(default_factory=list)
+    span: str = ""  # the short answer itself ("25/5/2017"), verbatim from the cited article
+    start: int | None = None  # offsets of the answer sentence(s) in the cited article's text
+    end: int | None = None
+    kind: str = "fact"  # the question type that shaped the span

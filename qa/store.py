@@ -1,0 +1,198 @@
+"""The index folder on disk: manifest, records, vectors and BM25, written atomically; no pickle.
+
+    index/
+      manifest.json   format version, package version, model id + dim, settings, seed hashes, counts
+      articles.jsonl  cleaned articles (answers are highlighted in their text)
+      chunks.jsonl    chunk records, row i == vector i == BM25 document i
+      dense.faiss     FAISS index
+      bm25/           bm25s index (json + npy)
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .dense import DenseIndex
+from .errors import IndexProblem
+from .lexical import LexicalIndex
+from .records import Article, Chunk
+from .settings import Settings
+
+FORMAT_VERSION = 1
+FILES = ("manifest.json", "articles.jsonl", "chunks.jsonl", "dense.faiss", "bm25")
+
+
+@dataclass
+class StoredIndex:
+    manifest: dict
+    articles: dict[str, Article]
+    chunks: list[Chunk]
+    embed_hashes: list[str]
+    dense: DenseIndex
+    lexical: LexicalIndex
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_dict(self.manifest["settings"])
+
+
+def rebuild_command(index_dir: Path, seeds: str | None = None, model: str | None = None) -> str:
+    parts = ["qa index"]
+    if seeds and Path(seeds) != Path("seeds"):
+        parts.append(f"--seeds {seeds}")
+    if Path(index_dir) != Path("index"):
+        parts.append(f"--index {index_dir}")
+    if model:
+        parts.append(f"--model {model}")
+    return " ".join(parts)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def seed_hashes(seeds: Path) -> dict[str, str]:
+    return {p.name: file_sha256(p) for p in sorted(seeds.iterdir()) if p.is_file() and not p.name.startswith(".")}
+
+
+def save(index_dir: Path, manifest: dict, articles: list[Article], chunks: list[Chunk],
+         embed_hashes: list[str], dense: DenseIndex, lexical: LexicalIndex) -> None:
+    """Write a complete index next to `index_dir`, then swap it in.
+
+    Readers see the old index or the new one, never a half-written one; a build killed at any
+    point leaves the old index in place (or, killed between the two renames, restorable by `load`).
+    """
+    index_dir = Path(index_dir)
+    parent = index_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = parent / f".{index_dir.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    with open(tmp / "articles.jsonl", "w", encoding="utf-8") as out:
+        for article in articles:
+            out.write(json.dumps(asdict(article), ensure_ascii=False) + "\n")
+    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as out:
+        for chunk, embed_hash in zip(chunks, embed_hashes):
+            out.write(json.dumps({**asdict(chunk), "embed_hash": embed_hash}, ensure_ascii=False) + "\n")
+    dense.save(tmp / "dense.faiss")
+    lexical.save(tmp / "bm25")
+    manifest = {**manifest, "files": {name: file_sha256(tmp / name) for name in ("articles.jsonl", "chunks.jsonl", "dense.faiss")}}
+    with open(tmp / "manifest.json", "w", encoding="utf-8") as out:
+        json.dump(manifest, out, ensure_ascii=False, indent=2)
+        out.flush()
+        os.fsync(out.fileno())
+    old = parent / f".{index_dir.name}.old-{os.getpid()}"
+    if index_dir.exists():
+        os.rename(index_dir, old)
+    os.rename(tmp, index_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _restore_interrupted_swap(index_dir: Path) -> None:
+    """A build killed between its two renames leaves the previous index as `.index.old-PID`."""
+    if index_dir.exists():
+        return
+    for old in sorted(index_dir.parent.glob(f".{index_dir.name}.old-*")):
+        if (old / "manifest.json").exists():
+            with contextlib.suppress(OSError):
+                os.rename(old, index_dir)
+                return
+
+
+def read_manifest(index_dir: Path) -> dict:
+    index_dir = Path(index_dir)
+    _restore_interrupted_swap(index_dir)
+    fix = f"run `{rebuild_command(index_dir)}`"
+    if not index_dir.is_dir():
+        raise IndexProblem(f"no index at {str(index_dir)!r}; build it with `{rebuild_command(index_dir)}`")
+    path = index_dir / "manifest.json"
+    if not path.exists():
+        raise IndexProblem(f"{index_dir}/manifest.json is missing; {fix}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        version = int(manifest["format_version"])
+        manifest["model"]["id"], int(manifest["model"]["dim"]), manifest["settings"], manifest["counts"]["chunks"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IndexProblem(f"{index_dir}/manifest.json is corrupt ({type(exc).__name__}: {exc}); {fix}") from None
+    if version > FORMAT_VERSION:
+        raise IndexProblem(
+            f"index format {version} is newer than this hoi-dap understands ({FORMAT_VERSION}); "
+            f"upgrade hoi-dap or {fix}"
+        )
+    if version < FORMAT_VERSION:
+        raise IndexProblem(f"index format {version} is from an older hoi-dap; {fix}")
+    return manifest
+
+
+def load(index_dir: Path) -> StoredIndex:
+    """Load and cross-check every part of an index; any damage is an IndexProblem naming the fix."""
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    fix = f"run `{rebuild_command(index_dir, manifest.get('seeds'), _model_flag(manifest))}`"
+    for name in FILES:
+        if not (index_dir / name).exists():
+            raise IndexProblem(f"{index_dir}/{name} is missing; {fix}")
+    for name, expected in manifest.get("files", {}).items():
+        if (index_dir / name).exists() and file_sha256(index_dir / name) != expected:
+            raise IndexProblem(f"{index_dir}/{name} was changed or damaged since the index was built; {fix}")
+    try:
+        articles = {}
+        for line in (index_dir / "articles.jsonl").read_text(encoding="utf-8").splitlines():
+            article = Article(**json.loads(line))
+            articles[article.id] = article
+        chunks, embed_hashes = [], []
+        for line in (index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            embed_hashes.append(row.pop("embed_hash"))
+            chunks.append(Chunk(**row))
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        raise IndexProblem(f"{index_dir} holds unreadable records ({type(exc).__name__}); {fix}") from None
+    dense = DenseIndex.load(index_dir / "dense.faiss", manifest.get("dense", {}).get("kind", "flat"))
+    lexical = LexicalIndex.load(index_dir / "bm25")
+    n = manifest["counts"]["chunks"]
+    if not (len(chunks) == dense.size == n == int(lexical.bm25.scores["num_docs"])):
+        raise IndexProblem(
+            f"{index_dir} is inconsistent: {len(chunks)} chunk records, {dense.size} vectors, "
+            f"{int(lexical.bm25.scores['num_docs'])} BM25 documents, manifest says {n}; {fix}"
+        )
+    if dense.dim != int(manifest["model"]["dim"]):
+        raise IndexProblem(f"{index_dir}/dense.faiss has {dense.dim}-d vectors, manifest says {manifest['model']['dim']}; {fix}")
+    missing = {c.article_id for c in chunks} - set(articles)
+    if missing:
+        raise IndexProblem(f"{index_dir} has chunks of unknown articles ({sorted(missing)[0]}…); {fix}")
+    return StoredIndex(manifest, articles, chunks, embed_hashes, dense, lexical)
+
+
+def _model_flag(manifest: dict) -> str | None:
+    model = manifest.get("model", {}).get("id")
+    return None if model == Settings().model else model
+
+
+def new_manifest(*, settings: Settings, model_id: str, dim: int, seeds: Path, seed_files: dict[str, str],
+                 articles: int, chunks: int, dense_kind: str, problems: list[str], timings: dict[str, float],
+                 reused: int, embedded: int) -> dict:
+    from . import __version__
+
+    return {
+        "format_version": FORMAT_VERSION,
+        "package_version": __version__,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "model": {"id": model_id, "dim": dim},
+        "settings": asdict(settings),
+        "dense": {"kind": dense_kind, "metric": "inner_product"},
+        "seeds": str(seeds),
+        "seed_files": seed_files,
+        "counts": {"articles": articles, "chunks": chunks, "embedded": embedded, "reused": reused},
+        "problems": problems,
+        "timings_s": timings,
+    }
