@@ -17,11 +17,13 @@ from .embed import Embedder, get_embedder
 from .errors import IndexProblem, ModelError, QAError, QuestionError
 from .fuse import reciprocal_rank_fusion
 from .lexical import LexicalIndex, document_terms, query_terms
+from .answer import Answerer, analyse
 from .records import Answer, Chunk, Hit
 from .settings import Settings
 from .vntext import clean_spaces
 
 MAX_QUESTION_CHARS = 1000
+RERANK_DEPTH = 30
 EMBED_BATCH = 16
 
 
@@ -210,6 +212,24 @@ class Engine:
             self.settings.rrf_k,
         )
         order = sorted(fused, key=lambda r: (-fused[r], r))
+        # Third opinion on the head of the list: does the passage hold an answer of the asked kind
+        # (a date for "ngày nào", a count next to the counted noun, the byline for "ai viết")?
+        head = order[:RERANK_DEPTH]
+        question = analyse(query, self._stored.lexical.document_frequency)
+        support = {}
+        for rank, row in enumerate(head):
+            cosine = dense_score.get(row)
+            if cosine is None:
+                cosine = float(self._stored.dense.vector(row) @ qvec)
+            support[row] = self.answerer.support(question, _hit(self.chunks[row], 0.0), rank, cosine)
+        answer_rows = sorted((r for r in head if support[r] > 0), key=lambda r: -support[r])
+        if answer_rows:
+            fused = reciprocal_rank_fusion(
+                [dense_rows.tolist(), lexical_rows, answer_rows],
+                [self.settings.dense_weight, self.settings.lexical_weight, self.settings.answer_weight],
+                self.settings.rrf_k,
+            )
+            order = sorted(fused, key=lambda r: (-fused[r], r))
         results: list[tuple[Hit, float]] = []
         taken: dict[str, list[tuple[int, int]]] = {}
         for row in order:
@@ -238,13 +258,15 @@ class Engine:
     # ---- answers -------------------------------------------------------------------------
     def ask(self, question: str, k: int = 5) -> Answer:
         """A short extractive answer with citations, or an abstention ("Không tìm thấy ...")."""
-        from .answer import Answerer
-
         question = clean_question(question)
-        if self._answerer is None:
-            self._answerer = Answerer(self.articles)
         ranked = self._ranked(question, max(k, 8))
-        return self._answerer.answer(question, ranked, k)
+        return self.answerer.answer(question, ranked, k)
+
+    @property
+    def answerer(self) -> Answerer:
+        if self._answerer is None:
+            self._answerer = Answerer(self.articles, self._stored.lexical.document_frequency)
+        return self._answerer
 
 
 def _hit(chunk: Chunk, score: float) -> Hit:

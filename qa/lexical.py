@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import IndexProblem
+from .glossary import english_to_vietnamese, expand_abbreviations, is_english
 from .vntext import has_diacritics, tokens
 
 
@@ -15,8 +16,15 @@ def document_terms(title: str, text: str) -> list[str]:
 
 
 def query_terms(query: str) -> list[str]:
-    """A question typed without diacritics searches only the folded field."""
-    return tokens(query, exact=has_diacritics(query), folded=True)
+    """A question typed without diacritics searches only the folded field; abbreviations and
+    English domain terms add their Vietnamese forms."""
+    terms = tokens(query, exact=has_diacritics(query), folded=True)
+    extra = expand_abbreviations(query)
+    if is_english(query):
+        extra += english_to_vietnamese(query)
+    for phrase in extra:
+        terms += tokens(phrase, exact=False, folded=True)
+    return terms
 
 
 class LexicalIndex:
@@ -41,6 +49,16 @@ class LexicalIndex:
         if not known:
             return np.zeros(n_docs, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+
+    def document_frequency(self, term: str) -> tuple[int, int]:
+        """(number of documents, documents containing the folded term); "a b" is a bigram."""
+        n_docs = int(self.bm25.scores["num_docs"])
+        key = "~" + term.replace(" ", "_")
+        column = self.bm25.vocab_dict.get(key)
+        if column is None:
+            return n_docs, 0
+        indptr = self.bm25.scores["indptr"]
+        return n_docs, int(indptr[column + 1] - indptr[column])
 
     def save(self, folder: Path) -> None:
         self.bm25.save(str(folder))

@@ -16,6 +16,7 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    answer_weight: float = 1.0  # the answer-type reranker's vote in the fusion
     index_kind: str = "auto"  # "flat" (exact), "hnsw", or "auto": exact while it is fast enough
 
     @classmethod
