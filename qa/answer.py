@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
-from .glossary import ENGLISH, english_to_vietnamese, expand_abbreviations, is_english
+from .glossary import ENGLISH, english_to_vietnamese, expand_abbreviations, is_english, synonyms
 from .records import Answer, Article, Hit
 from .vntext import fold, has_diacritics, search_form, sentence_spans
 
@@ -136,6 +136,8 @@ def analyse(question: str, df=None) -> Question:
     else:
         sources = [question]
     sources += expand_abbreviations(question)
+    paraphrases = synonyms(" ".join(sources))
+    sources += paraphrases
     # "Theo <source>, ..." frames the question; the words after it say what is asked.
     frame = re.match(r"^\s*(?:theo|according to|in|at|during|tai|trong)\b[^,?]{3,120},", fold(sources[0])) if sources else None
     frame_words = set(frame.group().split()) if frame else set()
@@ -161,6 +163,8 @@ def analyse(question: str, df=None) -> Question:
     if q.codes:  # "Quyết định 2200-QĐ/TU": the document type names the entity, it is not the predicate
         code_words |= {w for doc_type in _DOC_TYPES for w in doc_type.split()}
     q.predicate = _predicate_phrases(fold(question), name_words | code_words | set(q.years)) if not english else []
+    if q.predicate:
+        q.predicate += [fold(p) for p in paraphrases]
 
     if kind == "number":
         q.counted = _counted_noun(question, folded, english)

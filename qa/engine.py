@@ -66,6 +66,7 @@ class Engine:
         self.chunks = stored.chunks
         self.embedder = embedder or get_embedder(self.manifest["model"]["id"])
         self._answerer = None
+        self._last_rows: dict[str, int] | None = None
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
@@ -216,6 +217,11 @@ class Engine:
         # (a date for "ngày nào", a count next to the counted noun, the byline for "ai viết")?
         head = order[:RERANK_DEPTH]
         question = analyse(query, self._stored.lexical.document_frequency)
+        if question.kind == "author":  # the byline closes the article: bring each top article's last chunk
+            for article_id in dict.fromkeys(self.chunks[r].article_id for r in head[:5]):
+                last = self._last_chunk_row(article_id)
+                if last is not None and last not in head:
+                    head.append(last)
         support = {}
         for rank, row in enumerate(head):
             cosine = dense_score.get(row)
@@ -235,8 +241,9 @@ class Engine:
         for row in order:
             chunk = self.chunks[row]
             spans = taken.setdefault(chunk.article_id, [])
-            if any(chunk.start < e and s < chunk.end for s, e in spans):
-                continue  # overlaps a better chunk of the same article
+            shared = sum(max(0, min(chunk.end, e) - max(chunk.start, s)) for s, e in spans)
+            if shared > 0.5 * (chunk.end - chunk.start):
+                continue  # mostly the text of a better chunk of the same article
             spans.append((chunk.start, chunk.end))
             cosine = dense_score.get(row)
             if cosine is None:  # found by BM25 only
@@ -245,6 +252,11 @@ class Engine:
             if len(results) == k:
                 break
         return results
+
+    def _last_chunk_row(self, article_id: str) -> int | None:
+        if self._last_rows is None:
+            self._last_rows = {c.article_id: row for row, c in enumerate(self.chunks)}
+        return self._last_rows.get(article_id)
 
     def embed_query(self, query: str) -> np.ndarray:
         vector = self.embedder.embed_queries([query])[0]

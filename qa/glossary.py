@@ -89,6 +89,27 @@ ENGLISH: dict[str, list[str]] = {
     "digital transformation": ["chuyển đổi số"], "orphans": ["trẻ mồ côi"], "storm": ["bão"], "liberation": ["giải phóng"],
 }
 
+# Vietnamese paraphrases: questions say "dẫn đầu", articles say "làm trưởng đoàn".
+SYNONYMS: dict[str, list[str]] = {
+    "dẫn đầu": ["trưởng đoàn", "làm trưởng đoàn"], "dẫn đoàn": ["trưởng đoàn"], "đứng đầu": ["trưởng", "người đứng đầu"],
+    "chấp bút": ["tác giả"], "viết bài": ["tác giả"], "chỉ ra": ["nêu rõ", "chỉ rõ"], "nêu ra": ["nêu rõ", "chỉ rõ"],
+    "hạn chế": ["tồn tại", "yếu kém"], "tồn tại": ["hạn chế"], "đến làm việc": ["thăm và làm việc", "làm việc với"],
+    "gặp gỡ": ["làm việc với", "tiếp"], "diễn ra": ["tổ chức"], "tổ chức": ["diễn ra"], "phát biểu": ["cho biết", "nhấn mạnh"],
+    "điểm chung": ["điểm tương đồng"], "giống nhau": ["tương đồng"], "mang lại": ["góp phần", "tạo"],
+    "kết quả": ["góp phần", "đạt được"], "thành lập": ["thành lập"], "ngân sách": ["kinh phí"], "kinh phí": ["ngân sách"],
+    "người dân": ["nhân dân"], "nhân dân": ["người dân"], "đột xuất": ["đột xuất"], "định kỳ": ["định kỳ"],
+    "lãnh đạo": ["chỉ đạo"], "cuộc họp": ["buổi làm việc", "hội nghị"], "buổi làm việc": ["cuộc họp", "hội nghị"],
+    "hội nghị": ["buổi làm việc"], "kiểm soát dịch": ["phòng, chống dịch"], "ghi nhận": ["đánh giá cao", "biểu dương"],
+}
+_SYNONYM_KEYS = {fold(k): v for k, v in SYNONYMS.items()}
+
+
+def synonyms(question: str) -> list[str]:
+    """Vietnamese paraphrases of the question's words, matched with or without diacritics."""
+    folded = " " + " ".join(re.findall(r"\w+", fold(question))) + " "
+    return [alt for key, alternatives in _SYNONYM_KEYS.items() if f" {key} " in folded for alt in alternatives]
+
+
 _PHRASES = sorted(ENGLISH, key=lambda p: -len(p))
 _PHRASE_RE = re.compile(r"(?<![\w'])(" + "|".join(re.escape(p) for p in _PHRASES) + r")(?![\w'])")
 
