@@ -106,8 +106,16 @@ class Question:
     exclude_issuer: str = ""
     predicate: list[str] = field(default_factory=list)  # folded content terms that are not names
     asks_ordinal: bool = False
+    exact: bool = False  # typed with diacritics: "cơ quan" must not match "quận"
     org_qualifier: list[str] = field(default_factory=list)  # "which Ho Chi Minh City body" -> its names
     asks_result: bool = False
+
+
+def _question_form(self: "Question", text: str) -> str:
+    return search_form(text) if self.exact else fold(text)
+
+
+Question.form = _question_form
 
 
 def analyse(question: str, df=None) -> Question:
@@ -123,7 +131,7 @@ def analyse(question: str, df=None) -> Question:
         kind = "number"
     if kind in ("fact", "list") and re.search(r"\b(nhung gi|ket qua gi|the nao|nhu the nao|why|how)\b", folded):
         kind = "summary"
-    q = Question(text=question, kind=kind, english=english)
+    q = Question(text=question, kind=kind, english=english, exact=has_diacritics(question) and not english)
     qualifier = re.search(r"\b(?:which|what) ((?:\w+ ){1,5})(?:body|bodies|agency|agencies|organi[sz]ations?|committees?|commission|department|units?)\b", question.lower())
     if qualifier:
         q.org_qualifier = [fold(v) for v in english_to_vietnamese(qualifier.group(1))]
@@ -141,30 +149,35 @@ def analyse(question: str, df=None) -> Question:
     # "Theo <source>, ..." frames the question; the words after it say what is asked.
     frame = re.match(r"^\s*(?:theo|according to|in|at|during|tai|trong)\b[^,?]{3,120},", fold(sources[0])) if sources else None
     frame_words = set(frame.group().split()) if frame else set()
-    syllable_lists = [[w for w in re.findall(r"\w+(?:[-/.]\w+)*", fold(s))] for s in sources]
+    syllable_lists = [re.findall(r"\w+(?:[-/.]\w+)*", q.form(s)) for s in sources]
     for n, syllables in enumerate(syllable_lists):
         for w in syllables:
-            if w not in _QUESTION_WORDS and w not in _STOPWORDS:
-                weight = _idf(df, w) * (0.1 if n == 0 and w in frame_words else 1.0)
+            if fold(w) not in _QUESTION_WORDS and fold(w) not in _STOPWORDS:
+                weight = _idf(df, w) * (0.1 if n == 0 and fold(w) in frame_words else 1.0)
                 q.terms[w] = max(q.terms.get(w, 0.0), weight)
         for a, b in zip(syllables, syllables[1:]):
-            if a in _QUESTION_WORDS or b in _QUESTION_WORDS:
+            if fold(a) in _QUESTION_WORDS or fold(b) in _QUESTION_WORDS:
                 continue
-            if a in _STOPWORDS and b in _STOPWORDS:
+            if fold(a) in _STOPWORDS and fold(b) in _STOPWORDS:
                 continue
-            weight = 0.5 * (_idf(df, a) + _idf(df, b)) * (0.1 if n == 0 and a in frame_words else 1.0)
+            weight = 0.5 * (_idf(df, a) + _idf(df, b)) * (0.1 if n == 0 and fold(a) in frame_words else 1.0)
             q.terms[f"{a} {b}"] = max(q.terms.get(f"{a} {b}", 0.0), weight)
 
     q.years = _YEAR.findall(question)
     q.codes = [m.group() for m in _CODE_BARE.finditer(question)]
+    # "quyết định 2200", "quyet dinh so 2200": a document named by its number alone
+    doc_words = "|".join(sorted({k for k in _DOC_TYPES if " " in k or k.isalpha()}, key=len, reverse=True))
+    q.codes += [m.group(2) for m in re.finditer(rf"\b({doc_words})(?: so)? (\d+)\b(?![-/])", folded)]
     q.names = _names(question, english)
     name_words = {w for alternatives in q.names for alt in alternatives for w in alt.split()}
     code_words = {w for c in q.codes for w in [fold(c), *re.split(r"[-/]", fold(c))]}
     if q.codes:  # "Quyết định 2200-QĐ/TU": the document type names the entity, it is not the predicate
         code_words |= {w for doc_type in _DOC_TYPES for w in doc_type.split()}
-    q.predicate = _predicate_phrases(fold(question), name_words | code_words | set(q.years)) if not english else []
+    # the noun before "nào" names the kind of answer ("cơ quan nào", "dự án nào"), not what happened
+    asked_nouns = {w for m in re.finditer(r"(\w+ \w+) nao\b", folded) for w in m.group(1).split()}
+    q.predicate = _predicate_phrases(q.form(question), name_words | code_words | set(q.years) | asked_nouns) if not english else []
     if q.predicate:
-        q.predicate += [fold(p) for p in paraphrases]
+        q.predicate += [q.form(p) for p in paraphrases]
 
     if kind == "number":
         q.counted = _counted_noun(question, folded, english)
@@ -196,7 +209,8 @@ def _predicate_phrases(folded: str, entity_words: set[str]) -> list[str]:
     phrases: list[str] = []
     run: list[str] = []
     for w in re.findall(r"\w+(?:[-/.]\w+)*", folded) + [""]:
-        if w and w not in _QUESTION_WORDS and w not in _STOPWORDS and w not in entity_words and not w.isdigit():
+        f = fold(w)
+        if w and f not in _QUESTION_WORDS and f not in _STOPWORDS and f not in entity_words and not w.isdigit():
             run.append(w)
             continue
         if len(run) == 1:
@@ -210,7 +224,7 @@ def _predicate_phrases(folded: str, entity_words: set[str]) -> list[str]:
 def _idf(df, term: str) -> float:
     if df is None:
         return 1.0
-    n, count = df(term)
+    n, count = df(fold(term))
     if not n or not count:
         return 1.0  # a word no article uses cannot tell passages apart
     return math.log(1 + (n - count + 0.5) / (count + 0.5))
@@ -381,7 +395,8 @@ class Answerer:
         return True
 
     def _coverage(self, q: Question, folded_text: str) -> tuple[float, set[str]]:
-        words = set(re.findall(r"\w+(?:[-/.]\w+)*", folded_text))
+        compounds = re.findall(r"\w+(?:[-/.]\w+)*", folded_text)
+        words = set(compounds) | {part for c in compounds for part in re.split(r"[-/.]", c)}  # "2200-qd/tu" -> "2200"
         padded = " " + " ".join(re.findall(r"[\w/.-]+", folded_text)) + " "
         total = sum(q.terms.values()) or 1.0
         matched = {t for t in q.terms if (t in words if " " not in t else f" {t} " in padded)}
@@ -390,13 +405,12 @@ class Answerer:
     def _sentence_candidate(self, q: Question, article: Article, hit: Hit, rank: int, cosine: float,
                             s: int, e: int) -> _Candidate | None:
         sentence = article.text[s:e]
-        folded = fold(sentence)
-        coverage, matched = self._coverage(q, folded)
+        coverage, matched = self._coverage(q, q.form(sentence))
         # context: the headline and the neighbouring text help a short sentence ("Cụ thể, ...")
-        context_cov, _ = self._coverage(q, fold(article.text[max(0, s - 300):min(len(article.text), e + 150)] + " " + article.title))
+        context_cov, _ = self._coverage(q, q.form(article.text[max(0, s - 300):min(len(article.text), e + 150)] + " " + article.title))
         coverage = 0.75 * coverage + 0.25 * context_cov
         if q.predicate and q.kind not in ("summary",):
-            near = fold(article.text[max(0, s - 200):min(len(article.text), e + 200)])
+            near = q.form(article.text[max(0, s - 200):min(len(article.text), e + 200)])
             if not _any_phrase(q.predicate, near) and not self._predicate_by_form(q, sentence):
                 return None
         span = None
@@ -418,7 +432,9 @@ class Answerer:
         """"Quyết định X ngày D" states when X was issued, without the word "ban hành"."""
         if q.kind == "date" and q.codes and _ISSUANCE.search(fold(q.text)):
             for code in q.codes:
-                if re.search(re.escape(code) + r"\s*,?\s*(?:ngày|ký ngày)\s+\d", sentence, re.IGNORECASE):
+                number = re.match(r"\d+", code).group()
+                # the code as asked, or its number with whatever letters the article gives it
+                if re.search(rf"(?<!\d){number}(?:-[^\s,]+)?\s*,?\s*(?:ngày|ký ngày)\s+\d", sentence, re.IGNORECASE):
                     return True
         return False
 
@@ -426,7 +442,7 @@ class Answerer:
         if not article.author:
             return None
         start = article.text.rfind(article.author)
-        coverage, _ = self._coverage(q, fold(article.title + " " + hit.text))
+        coverage, _ = self._coverage(q, q.form(article.title + " " + hit.text))
         span = (start, start + len(article.author))
         return _Candidate(coverage + 0.15 / (1 + rank), rank, hit, span, span, max(coverage, 0.3))
 
@@ -528,7 +544,7 @@ class Answerer:
         return role in segment_before or role in segment_after if window else False
 
     def _anchor_positions(self, q: Question, sentence: str, matched: set[str]) -> list[int]:
-        folded = fold(sentence)
+        folded = q.form(sentence)
         positions = []
         for term in matched:
             for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", folded):
@@ -593,7 +609,7 @@ class Answerer:
                     break
                 if span and not (a <= span[0] and span[1] <= b):
                     continue
-                coverage, _ = self._coverage(q, fold(text[a:b]))
+                coverage, _ = self._coverage(q, q.form(text[a:b]))
                 score = coverage + (b - a) / (10 * MAX_EXCERPT)
                 if score > best_score:
                     best, best_score = (a, b), score
@@ -645,7 +661,7 @@ def _person_spans(sentence: str) -> list[tuple[int, int]]:
     return spans
 
 
-_ORG_HEAD = re.compile(r"(?<!\w)(?:Ban|Ủy ban|Uỷ ban|UBND|HĐND|Sở|Bộ|Hội|Mặt trận|Văn phòng|Thành ủy|Thành uỷ|Quận ủy|Quận uỷ|"
+_ORG_HEAD = re.compile(r"(?<!\w)(?:Quốc hội|Chính phủ|Bộ Chính trị|Ban Bí thư|Trung ương|Ban|Ủy ban|Uỷ ban|UBND|HĐND|Sở|Bộ|Hội|Mặt trận|Văn phòng|Thành ủy|Thành uỷ|Quận ủy|Quận uỷ|"
                        r"Tỉnh ủy|Tỉnh uỷ|Đảng ủy|Đảng uỷ|Hội đồng|Cục|Tổng cục|Viện|Trung tâm|Đoàn)(?!\w)")
 # second syllables that complete a capitalised word inside a body's name ("Dân vận", "Thành ủy")
 _ORG_TAIL = set("vận ủy uỷ giáo quốc phố dân nước tra chính trị hội nghiệp vụ sự tế tịch viên ban trường thư đạo "

@@ -424,10 +424,13 @@ def serve(index: str = "index", host: str = "127.0.0.1", port: int = 7860, auth:
         pass
     demo = build_app(engine)
     try:
-        demo.launch(server_name=host, server_port=port, auth=credentials,
-                    auth_message="Đăng nhập để dùng hoi-dap." if credentials else None, show_error=False)
+        _, url, _ = demo.launch(server_name=host, server_port=port, auth=credentials, prevent_thread_lock=True,
+                                auth_message="Đăng nhập để dùng hoi-dap." if credentials else None,
+                                show_error=False, quiet=True)
     except OSError as exc:  # e.g. the port is taken
         raise QAError(f"cannot serve on {host}:{port}: {exc}") from None
-
+    print(f"hoi-dap: serving {engine.manifest.get('counts', {}).get('articles', '?')} articles from {index} "
+          f"on {url}{' (login required)' if credentials else ''}; Ctrl+C to stop", flush=True)
+    demo.block_thread()
 
 __all__ = ["build_app", "serve", "parse_auth", "render_answer_html", "render_answer_text", "EXAMPLES"]

@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     except QAError as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `qa search ... | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
         return 130
