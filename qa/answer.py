@@ -481,6 +481,8 @@ class Answerer:
                 if name in fold(q.text) or any(name == fold(t) for t in english_to_vietnamese(q.text)):
                     continue
                 preference = 0.3 if any(alt and alt in name for alt in asked) else 0.0
+                if re.search(r"\bcua (co quan|don vi|to chuc|ai|ban) nao\b", fold(q.text)) and sentence[:start].endswith("của "):
+                    preference += 0.1  # "X của cơ quan nào?" is answered by "X của <body>"
                 options.append((preference, start, end))
         elif q.kind == "document":
             for m in _CODE.finditer(sentence):
@@ -504,7 +506,8 @@ class Answerer:
             pref, a, b = option
             if not anchors:
                 return -pref
-            return min(abs(a - x) for x in anchors) / 100.0 - pref
+            gap = min(max(0, x - b, a - y) for x, y in anchors)  # characters between span and a question word
+            return gap / 100.0 - pref
 
         pref, a, b = min(options, key=distance)
         self.last_preference = pref
@@ -548,7 +551,7 @@ class Answerer:
         positions = []
         for term in matched:
             for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", folded):
-                positions.append(m.start())
+                positions.append((m.start(), m.end()))
         return positions
 
     def _list_span(self, q: Question, text: str, s: int, e: int) -> tuple[int, int] | None:
@@ -665,7 +668,7 @@ _ORG_HEAD = re.compile(r"(?<!\w)(?:Quốc hội|Chính phủ|Bộ Chính trị|B
                        r"Tỉnh ủy|Tỉnh uỷ|Đảng ủy|Đảng uỷ|Hội đồng|Cục|Tổng cục|Viện|Trung tâm|Đoàn)(?!\w)")
 # second syllables that complete a capitalised word inside a body's name ("Dân vận", "Thành ủy")
 _ORG_TAIL = set("vận ủy uỷ giáo quốc phố dân nước tra chính trị hội nghiệp vụ sự tế tịch viên ban trường thư đạo "
-                "huy phòng trận biểu đồng binh niên nữ tộc ninh sát án vệ nghệ học".split())
+                "huy phòng trận biểu đồng binh niên nữ tộc ninh sát án vệ nghệ học ương".split())
 _ORG_STOP = {"và", "của", "với", "các", "cùng", "tại", "trong", "về", "đã", "là", "có", "được", "cho", "theo", "do"}
 
 

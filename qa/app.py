@@ -178,6 +178,9 @@ def _excerpt_html(engine: Engine, hit: Hit, limit: int = EXCERPT_CHARS) -> str:
     text = article.text if article is not None else hit.text
     start, end = (hit.start, hit.end) if article is not None else (0, len(hit.text))
     start, end = max(0, start), min(len(text), end)
+    if article is not None and start == 0 and hit.title and text.startswith(hit.title):
+        body_at = len(text) - len(text[len(hit.title):].lstrip())  # skip the headline: it is shown above
+        start = body_at if body_at < end else start
     mark = _valid(hit.highlight, len(text)) if article is not None else None
     if mark and not (start <= mark[0] and mark[1] <= end):
         mark = None
@@ -352,7 +355,7 @@ def build_app(engine: Engine, examples: list[str] | None = None) -> gr.Blocks:
     with HoiDapBlocks(title="hoi-dap · Hỏi đáp tin tức", analytics_enabled=False, fill_width=False) as demo:
         gr.HTML(_header_html(engine), padding=False, js_on_load=None)
         chatbot = gr.Chatbot(
-            label="Hội thoại", show_label=False, height=560, elem_id="qa-chat",
+            label="Hội thoại", show_label=False, height="64vh", min_height=420, elem_id="qa-chat",
             sanitize_html=True, allow_tags=False, render_markdown=True, latex_delimiters=[],
             buttons=["copy"], feedback_options=None, layout="bubble",
             placeholder="<b>Đặt một câu hỏi về nội dung các bài báo</b><br>"

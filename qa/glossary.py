@@ -125,6 +125,7 @@ def english_to_vietnamese(question: str) -> list[str]:
 
 def expand_abbreviations(text: str) -> list[str]:
     """Full forms of the abbreviations in a text ("UBND" -> "ủy ban nhân dân")."""
+    text = re.sub(r"\d+-[\w/-]+", " ", text)  # the TW of "290-QĐ/TW" is part of a code, not a word
     # Short abbreviations only count in capitals: typed lowercase, "tu" or "tp" are ordinary words.
     capitals = {fold(w) for w in re.findall(r"[\w.]+", text) if w.isupper()}
     lowered = set(re.findall(r"[\w.]+", fold(text)))
