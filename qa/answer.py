@@ -8,6 +8,7 @@ sentence. When nothing qualifies, the answer says "Không tìm thấy ..." and l
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -86,6 +87,11 @@ _CODE = re.compile(
     r"\d+[-/][A-ZĐ]+(?:[/-][A-ZĐ0-9]+)*",
 )
 _CODE_BARE = re.compile(r"\d+-[A-ZĐa-zđ]+(?:/[A-ZĐa-zđ]+)*")
+_UNIT = re.compile(r"\s*(?:(?:nghìn|ngàn|triệu|tỷ|tỉ)\s+)?(?:đồng|usd|đô la|euro|%|phần trăm|km2|km|m2|m|ha|héc-ta|tấn|kg|lít|người|lượt|hộ)(?!\w)"
+                   r"|\s*(?:nghìn|ngàn|triệu|tỷ|tỉ)(?!\w)", re.IGNORECASE)
+_UNIT_ALIASES = {"met": {"m", "met"}, "km": {"km"}, "kilomet": {"km"}, "ha": {"ha", "hec-ta"}, "hecta": {"ha", "hec-ta"},
+                 "tan": {"tan"}, "kg": {"kg"}, "dong": {"dong"}, "ty": {"ty", "ti", "dong"}, "trieu": {"trieu", "dong"},
+                 "usd": {"usd"}, "lit": {"lit"}, "phan": {"%", "tram"}}
 _RESULT_CUE = re.compile(r"\b(góp phần|nhờ đó|qua đó|giúp|tạo (?:sự|ra|được)|nâng cao|đạt được|kết quả)\b", re.IGNORECASE)
 _ELABORATION = re.compile(r"^(cụ thể|theo đó|trong đó|đó là|bao gồm|gồm|như sau|chẳng hạn)\b", re.IGNORECASE)
 
@@ -109,6 +115,7 @@ class Question:
     exact: bool = False  # typed with diacritics: "cơ quan" must not match "quận"
     org_qualifier: list[str] = field(default_factory=list)  # "which Ho Chi Minh City body" -> its names
     asks_result: bool = False
+    memo: dict = field(default_factory=dict, repr=False)  # per-sentence work, shared by rerank and answer
 
 
 def _question_form(self: "Question", text: str) -> str:
@@ -296,8 +303,9 @@ def _counted_noun(question: str, folded: str, english: bool) -> list[str]:
         stop = next((i for i, w in enumerate(words) if w in {"voi", "cua", "trong", "tai", "o", "va", "vao", "nam", "de", "cho"}), len(words))
         words = words[:stop][:3]
         return [" ".join(words)] if words else []
-    m = re.search(r"^(?:theo [^,]+, )?((?:\w+ ){0,1}\w+) .*\bla bao nhieu", folded)
-    return [m.group(1)] if m else []
+    # "Tổng vốn đầu tư ... là bao nhiêu?": a measured amount, answered by a number with its unit
+    m = re.search(r"^(?:theo [^,]+, )?((?:\w+ ){0,1}\w+) .*\b(?:la|het|mat|dat) bao nhieu", folded)
+    return ["=" + m.group(1)] if m else []
 
 
 def _expand_role(role: str) -> str:
@@ -331,8 +339,8 @@ class Answerer:
             self._folded_articles[article_id] = " ".join(fold(article.text + extra).split())
         return self._folded_articles[article_id]
 
-    def answer(self, question: str, ranked: list[tuple[Hit, float]], k: int = 5) -> Answer:
-        q = analyse(question, self.df)
+    def answer(self, question: str, ranked: list[tuple[Hit, float]], k: int = 5, q: Question | None = None) -> Answer:
+        q = q or analyse(question, self.df)
         hits = [hit for hit, _ in ranked]
         best = self._best_candidate(q, ranked)
         if best is None:
@@ -397,15 +405,25 @@ class Answerer:
         return True
 
     def _coverage(self, q: Question, folded_text: str) -> tuple[float, set[str]]:
-        compounds = re.findall(r"\w+(?:[-/.]\w+)*", folded_text)
-        words = set(compounds) | {part for c in compounds for part in re.split(r"[-/.]", c)}  # "2200-qd/tu" -> "2200"
-        padded = " " + " ".join(re.findall(r"[\w/.-]+", folded_text)) + " "
+        words, padded = _word_index(folded_text)
         total = sum(q.terms.values()) or 1.0
         matched = {t for t in q.terms if (t in words if " " not in t else f" {t} " in padded)}
         return sum(q.terms[t] for t in matched) / total, matched
 
     def _sentence_candidate(self, q: Question, article: Article, hit: Hit, rank: int, cosine: float,
                             s: int, e: int) -> _Candidate | None:
+        key = (article.id, s, e)
+        if key not in q.memo:
+            q.memo[key] = self._judge_sentence(q, article, s, e)
+        judged = q.memo[key]
+        if judged is None:
+            return None
+        coverage, span, bonus = judged
+        prior = 0.15 / (1 + rank) + 0.2 * max(0.0, cosine - 0.75)
+        return _Candidate(coverage + prior + bonus, rank, hit, (s, e), span, coverage)
+
+    def _judge_sentence(self, q: Question, article: Article, s: int, e: int):
+        """(coverage, answer span, bonus) of one sentence for a question, or None when it cannot answer."""
         sentence = article.text[s:e]
         coverage, matched = self._coverage(q, q.form(sentence))
         # context: the headline and the neighbouring text help a short sentence ("Cụ thể, ...")
@@ -427,8 +445,7 @@ class Answerer:
             bonus = 0.05 if span else 0.0
         if q.asks_result and _RESULT_CUE.search(sentence):
             bonus += 0.2
-        prior = 0.15 / (1 + rank) + 0.2 * max(0.0, cosine - 0.75)
-        return _Candidate(coverage + prior + bonus, rank, hit, (s, e), span, coverage)
+        return coverage, span, bonus
 
     def _predicate_by_form(self, q: Question, sentence: str) -> bool:
         """"Quyết định X ngày D" states when X was issued, without the word "ban hành"."""
@@ -531,6 +548,18 @@ class Answerer:
         for noun in q.counted:
             if noun == "?":
                 continue
+            unit = _UNIT.match(sentence[m.end():])
+            if noun.startswith("="):  # "X là bao nhiêu": a number with a unit, close after X
+                if unit:
+                    measured = fold(sentence[max(0, m.start() - 60):m.start()])
+                    near = 0.3 if noun[1:] in measured else 0.0
+                    return [(0.1 + near, m.start(), m.end() + unit.end())]
+                continue
+            asked_unit = _UNIT_ALIASES.get(noun.split()[0])
+            if asked_unit:  # "dài bao nhiêu mét" is answered by "120 m"
+                if unit and fold(unit.group()).split()[-1] in asked_unit:
+                    return [(0.1, m.start(), m.end() + unit.end())]
+                continue
             head = noun.split()
             for offset in range(0, 3):
                 if words[offset:offset + len(head[:2])] == head[:2]:
@@ -624,8 +653,17 @@ class Answerer:
         return a, b
 
 
+@functools.lru_cache(maxsize=65536)
+def _word_index(form_text: str) -> tuple[frozenset[str], str]:
+    """Words of a text (with the parts of codes: "2200-qd/tu" gives "2200") and its space-padded form."""
+    compounds = re.findall(r"\w+(?:[-/.]\w+)*", form_text)
+    words = frozenset(compounds) | {part for c in compounds for part in re.split(r"[-/.]", c)}
+    padded = " " + " ".join(re.findall(r"[\w/.-]+", form_text)) + " "
+    return words, padded
+
+
 def _any_phrase(phrases: list[str], folded_text: str) -> bool:
-    padded = " " + " ".join(re.findall(r"[\w/.-]+", folded_text)) + " "
+    padded = _word_index(folded_text)[1]
     return any(f" {p} " in padded for p in phrases)
 
 

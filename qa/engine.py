@@ -17,7 +17,7 @@ from .embed import Embedder, get_embedder
 from .errors import IndexProblem, ModelError, QAError, QuestionError
 from .fuse import reciprocal_rank_fusion
 from .lexical import LexicalIndex, document_terms, query_terms
-from .answer import Answerer, analyse
+from .answer import Answerer, Question, analyse
 from .records import Answer, Chunk, Hit
 from .settings import Settings
 from .vntext import clean_spaces
@@ -46,10 +46,12 @@ def clean_question(question: str) -> str:
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = " ".join(text.split())
     if not text:
-        raise QuestionError("the question is empty; type a question, e.g. \"Quyết định 2200-QĐ/TU được ban hành ngày nào?\"")
+        raise QuestionError("câu hỏi trống (the question is empty): hãy nhập một câu hỏi, "
+                            "ví dụ \"Quyết định 2200-QĐ/TU được ban hành ngày nào?\"")
     if len(text) > MAX_QUESTION_CHARS:
         raise QuestionError(
-            f"the question is {len(text):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. Ask about one thing at a time"
+            f"câu hỏi quá dài (the question is {len(text):,} characters; the limit is {MAX_QUESTION_CHARS:,}): "
+            "hãy hỏi từng ý một"
         )
     return text
 
@@ -65,7 +67,7 @@ class Engine:
         self.articles = stored.articles
         self.chunks = stored.chunks
         self.embedder = embedder or get_embedder(self.manifest["model"]["id"])
-        self._answerer = None
+        self._answerer = Answerer(self.articles, self._stored.lexical.document_frequency)
         self._last_rows: dict[str, int] | None = None
 
     # ---- loading -------------------------------------------------------------------------
@@ -189,14 +191,14 @@ class Engine:
         Returns:
             Hits best first; overlapping chunks of one article are collapsed into the best one.
         """
-        return [hit for hit, _ in self._ranked(clean_question(query), k)]
+        return [hit for hit, _ in self._ranked(clean_question(query), k)[0]]
 
-    def _ranked(self, query: str, k: int) -> list[tuple[Hit, float]]:
+    def _ranked(self, query: str, k: int) -> tuple[list[tuple[Hit, float]], Question | None]:
         if k < 1:
             raise QuestionError(f"k must be at least 1 (got {k})")
         n = len(self.chunks)
         if n == 0:
-            return []
+            return [], None
         depth = min(n, max(50, 5 * k))
         qvec = self.embed_query(query)
         cosines, dense_rows = self._stored.dense.search(qvec, depth)
@@ -251,7 +253,7 @@ class Engine:
             results.append((_hit(chunk, fused[row]), cosine))
             if len(results) == k:
                 break
-        return results
+        return results, question
 
     def _last_chunk_row(self, article_id: str) -> int | None:
         if self._last_rows is None:
@@ -271,13 +273,11 @@ class Engine:
     def ask(self, question: str, k: int = 5) -> Answer:
         """A short extractive answer with citations, or an abstention ("Không tìm thấy ...")."""
         question = clean_question(question)
-        ranked = self._ranked(question, max(k, 8))
-        return self.answerer.answer(question, ranked, k)
+        ranked, analysed = self._ranked(question, max(k, 8))
+        return self.answerer.answer(question, ranked, k, analysed)
 
     @property
     def answerer(self) -> Answerer:
-        if self._answerer is None:
-            self._answerer = Answerer(self.articles, self._stored.lexical.document_frequency)
         return self._answerer
 
 

@@ -1,6 +1,7 @@
 """Vietnamese text handling: normalisation, diacritic folding, tokens and sentence spans."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -34,16 +35,27 @@ def canonical(text: str) -> str:
     return unicodedata.normalize("NFC", nfd)
 
 
+def _fold_char(ch: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+    return {"đ": "d", "Đ": "D"}.get(ch, base)
+
+
+# One table lookup per character: folding runs on every sentence a question is matched against.
+_FOLD_TABLE = {cp: _fold_char(chr(cp)) for cp in range(0xC0, 0x2000) if _fold_char(chr(cp)) != chr(cp)}
+_FOLD_TABLE.update({cp: None for cp in range(0x300, 0x370)})  # combining marks of NFD input
+
+
+@functools.lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lowercase without diacritics ("Quyết định" -> "quyet dinh"), for questions typed without them."""
-    nfd = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in nfd if not unicodedata.combining(ch)).lower()
+    return text.translate(_FOLD_TABLE).lower()
 
 
 def has_diacritics(text: str) -> bool:
     return fold(text) != text.lower()
 
 
+@functools.lru_cache(maxsize=65536)
 def search_form(text: str) -> str:
     """The form text is compared in: clean spaces, NFC, canonical tone placement, lowercase."""
     return canonical(clean_spaces(text)).lower()

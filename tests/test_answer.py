@@ -169,3 +169,30 @@ def test_cli_ask_empty_question_is_one_line_exit_2(capsys):
     assert main(["ask", "  ", "--index", str(REPO / "index")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("qa: error:") and err.count("\n") == 1
+
+
+def _one_article_answerer(text: str):
+    from qa.answer import Answerer
+    from qa.records import Article, Hit
+
+    article = Article(id="a", source="a.txt", title=text.split("\n")[0], text=text)
+    hit = Hit(source="a.txt", title=article.title, published=None, outlet=None, text=text, score=1.0,
+              start=0, end=len(text), article_id="a", chunk_id="c")
+    return Answerer({"a": article}), [(hit, 0.9)]
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("Tổng vốn đầu tư của cầu Ánh Sao là bao nhiêu?", "50 tỷ đồng"),
+    ("Cầu Ánh Sao dài bao nhiêu mét?", "120 m"),
+    ("Có bao nhiêu nhà thầu thi công cầu Ánh Sao?", "3"),
+    ("Cầu Ánh Sao nặng bao nhiêu tấn?", None),
+])
+def test_numbers_are_the_ones_next_to_what_is_asked(question, expected):
+    answerer, ranked = _one_article_answerer(
+        "Cầu Ánh Sao\n\nCầu Ánh Sao dài 120 m, có tổng vốn đầu tư 50 tỷ đồng từ ngân sách (alert(1)). "
+        "Cầu do 3 nhà thầu thi công.")
+    answer = answerer.answer(question, ranked)
+    if expected is None:
+        assert answer.abstained
+    else:
+        assert answer.span == expected, answer.text
