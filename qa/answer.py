@@ -155,7 +155,7 @@ def analyse(question: str, df=None) -> Question:
     sources += paraphrases
     # "Theo <source>, ..." frames the question; the words after it say what is asked.
     frame = re.match(r"^\s*(?:theo|according to|in|at|during|tai|trong)\b[^,?]{3,120},", fold(sources[0])) if sources else None
-    frame_words = set(frame.group().split()) if frame else set()
+    frame_words = set(re.findall(r"\w+", frame.group())) if frame else set()
     syllable_lists = [re.findall(r"\w+(?:[-/.]\w+)*", q.form(s)) for s in sources]
     for n, syllables in enumerate(syllable_lists):
         for w in syllables:

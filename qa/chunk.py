@@ -5,7 +5,7 @@ import hashlib
 
 from .records import Article, Chunk
 from .settings import Settings
-from .vntext import sentence_spans
+from .vntext import canonical, sentence_spans
 
 
 def chunk_article(article: Article, settings: Settings) -> list[Chunk]:
@@ -14,14 +14,22 @@ def chunk_article(article: Article, settings: Settings) -> list[Chunk]:
     """
     spans = sentence_spans(article.text)
     counts = [len(article.text[a:b].split()) for a, b in spans]
-    windows: list[tuple[int, int]] = []  # [first, last) sentence indexes
-    first = 0
-    while first < len(spans):
+    def window_end(first: int) -> int:
         last, words = first, 0
         while last < len(spans) and (words < settings.chunk_words and words + counts[last] <= settings.max_chunk_words
                                      or last == first):
             words += counts[last]
             last += 1
+        return last
+
+    windows: list[tuple[int, int]] = []  # [first, last) sentence indexes
+    first = 0
+    while first < len(spans):
+        last = window_end(first)
+        if windows and last <= windows[-1][1]:
+            # the repeated sentence left no room for a new one: start after the previous chunk instead
+            first = windows[-1][1]
+            last = window_end(first)
         windows.append((first, last))
         if last >= len(spans):
             break
@@ -36,6 +44,10 @@ def chunk_article(article: Article, settings: Settings) -> list[Chunk]:
         tail_words = sum(counts[windows[-1][0]:windows[-1][1]])
         merged_words = sum(counts[windows[-2][0]:windows[-1][1]])
         if tail_words < settings.min_chunk_words and merged_words <= settings.max_chunk_words:
+            windows[-2:] = [(windows[-2][0], windows[-1][1])]
+        elif tail_words <= 10:
+            # a byline ("Bùi Hiệp Thọ") is no passage of its own: it joins the chunk before it,
+            # which may then run a few words over max_chunk_words
             windows[-2:] = [(windows[-2][0], windows[-1][1])]
 
     chunks = []
@@ -55,6 +67,7 @@ def chunk_article(article: Article, settings: Settings) -> list[Chunk]:
 
 def embedding_text(chunk: Chunk) -> str:
     """What the embedder sees: the headline gives every chunk its article's context."""
+    # One tone spelling ("hòa", "ủy") on both sides, so that "hoà" and "hòa" embed alike.
     if chunk.start == 0:  # the first chunk already opens with the headline
-        return chunk.text
-    return f"{chunk.title}\n{chunk.text}"
+        return canonical(chunk.text)
+    return canonical(f"{chunk.title}\n{chunk.text}")

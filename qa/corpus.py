@@ -121,13 +121,20 @@ def _as_dict(article: Article) -> dict:
 
 def parse_article(raw_text: str, article_id: str, source: str) -> Article:
     """Clean the text of one scraped page into an Article."""
-    lines = [re.sub(r" {2,}", " ", line).strip() for line in clean_spaces(raw_text).splitlines()]
-    lines = [line for line in lines if line]
+    # Each line remembers whether a blank line separated it from the one before: a teaser's photo
+    # caption sits right on top of its section label, the article's last paragraph does not.
+    lines: list[tuple[str, bool]] = []
+    previous_blank = True
+    for raw_line in clean_spaces(raw_text).splitlines():
+        line = re.sub(r" {2,}", " ", raw_line).strip()
+        if line:
+            lines.append((line, not previous_blank))
+        previous_blank = not line
 
     published: str | None = None
     outlet: str | None = None
-    kept: list[str] = []
-    for line in lines:
+    kept: list[tuple[str, bool]] = []
+    for line, glued in lines:
         if _TODAY_WIDGET.fullmatch(line.strip(" .")):
             continue
         if _is_meta_line(line):
@@ -139,20 +146,20 @@ def parse_article(raw_text: str, article_id: str, source: str) -> Article:
             continue
         if _UI_LABEL.match(line) or _is_breadcrumb(line):
             continue
-        kept.append(line)
+        kept.append((line, glued))
 
-    title_at = next((i for i, line in enumerate(kept) if len(line.split()) >= 4), None)
+    title_at = next((i for i, (line, _) in enumerate(kept) if len(line.split()) >= 4), None)
     if title_at is None:
         raise CorpusError("no article text found (only page chrome)")
-    title = kept[title_at]
+    title = kept[title_at][0]
     body = kept[title_at + 1:]
     body = _cut_footer(body)
     body = _drop_slugs(body, title)
-    body = [line for line in body if not _is_title_echo(line, title)]
+    body = [(line, glued) for line, glued in body if not _is_title_echo(line, title)]
     body = _cut_teasers(body)
 
     paragraphs: list[str] = []
-    for line in body:
+    for line, _ in body:
         tag = _OUTLET_TAG.match(line)
         if tag and not paragraphs[1:] and _looks_like_outlet(tag.group(1)):
             outlet = outlet or tag.group(1).strip()
@@ -198,8 +205,8 @@ def _is_short_label(line: str) -> bool:
     return len(line.split()) <= 5 and not _SENTENCE_PUNCT.search(line)
 
 
-def _cut_footer(body: list[str]) -> list[str]:
-    for i, line in enumerate(body):
+def _cut_footer(body: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    for i, (line, _) in enumerate(body):
         if _FOOTER_START.match(line):
             return body[:i]
     return body
@@ -215,7 +222,7 @@ def _slug_words(line: str) -> int:
     return count
 
 
-def _drop_slugs(body: list[str], title: str) -> list[str]:
+def _drop_slugs(body: list[tuple[str, bool]], title: str) -> list[tuple[str, bool]]:
     """Drop lines that start with the headline's URL slug ("doan cong tac ban chi dao ...").
 
     Sites print the slug as the alt text of photos and glue it to the titles of related stories,
@@ -224,14 +231,14 @@ def _drop_slugs(body: list[str], title: str) -> list[str]:
     """
     title_words = set(fold(title).split())
     kept = []
-    for line in body:
+    for line, glued in body:
         n = _slug_words(line)
         if n >= 6:
             slug = line.split()[:n]
             overlap = sum(w in title_words for w in slug) / n
             if overlap >= 0.8 or n >= 12:
                 continue
-        kept.append(line)
+        kept.append((line, glued))
     return kept
 
 
@@ -240,21 +247,22 @@ def _is_title_echo(line: str, title: str) -> bool:
     return line != title and line.startswith(title) and not re.sub(r"[\s\-–\d]+", "", line[len(title):])
 
 
-def _cut_teasers(body: list[str]) -> list[str]:
+def _cut_teasers(body: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
     """Cut the block of related-news teasers that some pages append after the article.
 
     Teasers repeat themselves: each carries a section label ("Địa phương") that recurs, and often
-    its headline twice (photo alt text, then the link). The article ends before the first of them.
+    its headline twice (photo alt text, then the link). The article ends before the first of them,
+    or before the photo caption or headline printed right on top of that first label.
     """
     counts: dict[str, int] = {}
-    for line in body:
+    for line, _ in body:
         if _is_short_label(line):
             counts[line] = counts.get(line, 0) + 1
     labels = {line for line, n in counts.items() if n >= 2}
-    for i, line in enumerate(body):
-        repeated_headline = i + 1 < len(body) and body[i + 1] == line and len(line.split()) >= 4
+    for i, (line, glued) in enumerate(body):
+        repeated_headline = i + 1 < len(body) and body[i + 1][0] == line and len(line.split()) >= 4
         if i >= 2 and (line in labels or repeated_headline):
-            return body[:i]
+            return body[:i - 1] if glued and line in labels else body[:i]
     return body
 
 

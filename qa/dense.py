@@ -84,7 +84,8 @@ class DenseIndex:
         try:
             index = faiss.read_index(str(path))
         except Exception as exc:  # faiss raises RuntimeError with a C++ trace for any damage
-            raise IndexProblem(f"{path.name} is unreadable ({str(exc).splitlines()[0][:80]})") from None
+            first_line = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
+            raise IndexProblem(f"{path.name} is unreadable ({first_line})") from None
         if kind == "hnsw" and hasattr(index, "hnsw"):
             index.hnsw.efSearch = HNSW_EF_SEARCH
         return cls(index, kind)

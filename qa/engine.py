@@ -20,7 +20,7 @@ from .lexical import LexicalIndex, document_terms, query_terms
 from .answer import Answerer, Question, analyse
 from .records import Answer, Chunk, Hit
 from .settings import Settings
-from .vntext import clean_spaces
+from .vntext import canonical, clean_spaces
 
 MAX_QUESTION_CHARS = 1000
 RERANK_DEPTH = 30
@@ -243,9 +243,9 @@ class Engine:
         for row in order:
             chunk = self.chunks[row]
             spans = taken.setdefault(chunk.article_id, [])
-            shared = sum(max(0, min(chunk.end, e) - max(chunk.start, s)) for s, e in spans)
-            if shared > 0.5 * (chunk.end - chunk.start):
-                continue  # mostly the text of a better chunk of the same article
+            if any(max(0, min(chunk.end, e) - max(chunk.start, s)) > 0.5 * min(chunk.end - chunk.start, e - s)
+                   for s, e in spans):
+                continue  # mostly the text of a better chunk of the same article, or containing it
             spans.append((chunk.start, chunk.end))
             cosine = dense_score.get(row)
             if cosine is None:  # found by BM25 only
@@ -261,7 +261,7 @@ class Engine:
         return self._last_rows.get(article_id)
 
     def embed_query(self, query: str) -> np.ndarray:
-        vector = self.embedder.embed_queries([query])[0]
+        vector = self.embedder.embed_queries([canonical(query)])[0]
         if vector.shape[0] != self._stored.dense.dim:
             raise IndexProblem(
                 f"model {self.embedder.model_id!r} gives {vector.shape[0]}-d vectors but index {self.index_dir} "

@@ -70,4 +70,4 @@ class LexicalIndex:
         try:
             return cls(bm25s.BM25.load(str(folder), mmap=False))
         except Exception as exc:
-            raise IndexProblem(f"the BM25 index in {folder.name}/ is unreadable ({type(exc).__name__})") from None
+            raise IndexProblem(f"{folder.name}/ (the BM25 index) is unreadable ({type(exc).__name__})") from None

@@ -78,6 +78,27 @@ def save(index_dir: Path, manifest: dict, articles: list[Article], chunks: list[
     tmp = parent / f".{index_dir.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
+    try:
+        _write(tmp, manifest, articles, chunks, embed_hashes, dense, lexical)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # a failed build leaves nothing behind
+        raise
+    old = parent / f".{index_dir.name}.old-{os.getpid()}"
+    if index_dir.exists():
+        os.rename(index_dir, old)
+    os.rename(tmp, index_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _hashed_files(folder: Path) -> list[str]:
+    """Every file of an index that load() verifies, as paths relative to the folder."""
+    names = ["articles.jsonl", "chunks.jsonl", "dense.faiss"]
+    names += sorted(f"bm25/{p.name}" for p in (folder / "bm25").iterdir() if p.is_file())
+    return names
+
+
+def _write(tmp: Path, manifest: dict, articles: list[Article], chunks: list[Chunk], embed_hashes: list[str],
+           dense: DenseIndex, lexical: LexicalIndex) -> None:
     with open(tmp / "articles.jsonl", "w", encoding="utf-8") as out:
         for article in articles:
             out.write(json.dumps(asdict(article), ensure_ascii=False) + "\n")
@@ -86,16 +107,11 @@ def save(index_dir: Path, manifest: dict, articles: list[Article], chunks: list[
             out.write(json.dumps({**asdict(chunk), "embed_hash": embed_hash}, ensure_ascii=False) + "\n")
     dense.save(tmp / "dense.faiss")
     lexical.save(tmp / "bm25")
-    manifest = {**manifest, "files": {name: file_sha256(tmp / name) for name in ("articles.jsonl", "chunks.jsonl", "dense.faiss")}}
+    manifest = {**manifest, "files": {name: file_sha256(tmp / name) for name in _hashed_files(tmp)}}
     with open(tmp / "manifest.json", "w", encoding="utf-8") as out:
         json.dump(manifest, out, ensure_ascii=False, indent=2)
         out.flush()
         os.fsync(out.fileno())
-    old = parent / f".{index_dir.name}.old-{os.getpid()}"
-    if index_dir.exists():
-        os.rename(index_dir, old)
-    os.rename(tmp, index_dir)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _restore_interrupted_swap(index_dir: Path) -> None:
@@ -121,7 +137,10 @@ def read_manifest(index_dir: Path) -> dict:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         version = int(manifest["format_version"])
-        manifest["model"]["id"], int(manifest["model"]["dim"]), manifest["settings"], manifest["counts"]["chunks"]
+        manifest["model"]["id"], int(manifest["model"]["dim"]), int(manifest["counts"]["chunks"])
+        for section in ("settings", "files", "seed_files"):
+            if not isinstance(manifest.get(section, {}), dict):
+                raise TypeError(f"'{section}' is not an object")
     except (ValueError, KeyError, TypeError) as exc:
         raise IndexProblem(f"{index_dir}/manifest.json is corrupt ({type(exc).__name__}: {exc}); {fix}") from None
     if version > FORMAT_VERSION:
@@ -155,10 +174,13 @@ def load(index_dir: Path) -> StoredIndex:
             row = json.loads(line)
             embed_hashes.append(row.pop("embed_hash"))
             chunks.append(Chunk(**row))
-    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as exc:
         raise IndexProblem(f"{index_dir} holds unreadable records ({type(exc).__name__}); {fix}") from None
-    dense = DenseIndex.load(index_dir / "dense.faiss", manifest.get("dense", {}).get("kind", "flat"))
-    lexical = LexicalIndex.load(index_dir / "bm25")
+    try:
+        dense = DenseIndex.load(index_dir / "dense.faiss", manifest.get("dense", {}).get("kind", "flat"))
+        lexical = LexicalIndex.load(index_dir / "bm25")
+    except IndexProblem as exc:
+        raise IndexProblem(f"{index_dir}/{exc}; {fix}") from None
     n = manifest["counts"]["chunks"]
     if not (len(chunks) == dense.size == n == int(lexical.bm25.scores["num_docs"])):
         raise IndexProblem(

@@ -258,7 +258,6 @@ CORRUPTIONS = {
     "bm25 vocabulary garbage": lambda d: (d / "bm25" / "vocab.index.json").write_text("garbage"),
     "bm25 matrix truncated": lambda d: _truncate(d / "bm25" / "data.csc.index.npy", 0),
 }
-NAMES_NO_FIX = {"bm25 vocabulary garbage", "bm25 matrix truncated"}
 
 
 @pytest.mark.parametrize("damage", sorted(CORRUPTIONS))
@@ -271,14 +270,7 @@ def test_a_damaged_index_is_a_one_line_error(capsys, tiny_index_copy, damage):
         assert "newer" in line and "upgrade" in line
 
 
-@pytest.mark.parametrize("damage", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: LexicalIndex.load's IndexProblem ('the BM25 index in bm25/ is unreadable (...)') names neither the "
-        "index folder nor the fix, unlike every other damage (store.load promises an error 'naming the fix'); "
-        "bm25/ is also not covered by the manifest's file hashes")))
-    if name in NAMES_NO_FIX else name
-    for name in sorted(CORRUPTIONS)
-])
+@pytest.mark.parametrize("damage", sorted(CORRUPTIONS))
 def test_a_damaged_index_error_says_how_to_fix_it(capsys, tiny_index_copy, damage):
     CORRUPTIONS[damage](tiny_index_copy)
     rc, out, err = call(capsys, "search", "dân vận", "--index", tiny_index_copy)
@@ -310,20 +302,9 @@ UNHASHED = {
     "manifest settings not an object": lambda d: edit_manifest(d, lambda m: m.__setitem__("settings", [])),
     "manifest files not an object": lambda d: edit_manifest(d, lambda m: m.__setitem__("files", [])),
 }
-TRACEBACKS = {
-    "chunks.jsonl row is not an object": "store.load catches ValueError/TypeError/KeyError but `row.pop` on a "
-                                         "JSON null/number/string raises AttributeError",
-    "manifest settings not an object": "read_manifest checks that 'settings' exists, not that it is an object; "
-                                       "Settings.from_dict then raises AttributeError",
-    "manifest files not an object": "store.load calls manifest.get('files', {}).items() without checking the type",
-}
 
 
-@pytest.mark.parametrize("damage", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=f"BUG: traceback instead of an error: {TRACEBACKS[name]}"))
-    if name in TRACEBACKS else name
-    for name in sorted(UNHASHED)
-])
+@pytest.mark.parametrize("damage", sorted(UNHASHED))
 def test_damage_the_file_hashes_do_not_catch_is_still_a_one_line_error(capsys, tiny_index_copy, damage):
     UNHASHED[damage](tiny_index_copy)
     try:

@@ -364,14 +364,7 @@ def test_new_baotintuc_page_cleans_like_002():
     ]
 
 
-@pytest.mark.parametrize("shape", [
-    "label_first",
-    pytest.param("headline_first", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: corpus._cut_teasers cuts at the first repeated section label, so a teaser block that opens "
-        "with a headline (or photo caption) before its label leaks that line into the article body"))),
-    pytest.param("caption_first", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: corpus._cut_teasers leaves the photo caption that precedes the first teaser label in the body"))),
-])
+@pytest.mark.parametrize("shape", ["label_first", "headline_first", "caption_first"])
 def test_teaser_block_with_other_labels_is_cut(shape):
     page = HANOI_ARTICLE + FIRST_TEASER[shape] + TEASERS_AFTER_FIRST
     article = parse_article(page, "hanoi", "hanoi.txt")

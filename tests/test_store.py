@@ -117,12 +117,6 @@ def test_search_returns_k_hits(engine):
         assert len(engine.search("công tác dân vận", k=k)) == k
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: search shows the same passage twice: for 001 it returns chunk 2281-2482 and then chunk 1905-2482, "
-    "which contains it. Causes: chunk_article's redundant window (see test_chunk) and Engine._ranked's "
-    "de-duplication, which only measures how much of the *later* chunk is already shown (<= 50% passes), "
-    "not whether an earlier hit lies inside it; the search() docstring still promises overlapping chunks "
-    "are collapsed into the best one"))
 def test_no_hit_repeats_the_passage_of_another(engine):
     for query in ("công tác dân vận",
                   "Phó Trưởng ban Ban Dân vận Thành ủy Trương Quốc Lâm đánh giá cao kết quả của Cụm thi đua 3"):
@@ -156,9 +150,6 @@ def test_both_tone_spellings_score_the_same_in_bm25(engine, old_style, new_style
     np.testing.assert_array_equal(lexical.scores(query_terms(old_style)), lexical.scores(query_terms(new_style)))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: Engine._ranked embeds the query as typed (clean_question only applies NFC), so the dense side sees "
-    "'uỷ' and 'ủy' (or 'hoá' and 'hóa') as different text and the fused ranking changes with the spelling"))
 @pytest.mark.parametrize("old_style, new_style", [
     ("Ban Dân vận Thành uỷ thành phố Hồ Chí Minh", "Ban Dân vận Thành ủy thành phố Hồ Chí Minh"),
     ("cụ thể hoá các chủ trương", "cụ thể hóa các chủ trương"),
@@ -300,9 +291,6 @@ def test_a_build_that_crashes_while_writing_keeps_the_old_index(monkeypatch, tin
     assert qa.load(tiny_index_copy).search(ALPHA_TITLE, k=1)[0].title == ALPHA_TITLE
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: store.save does not remove its .NAME.tmp-PID folder when writing fails, so every failed build leaves "
-    "a hidden copy of the index next to it (and .gitignore's '/index.tmp-*' does not match '.index.tmp-*')"))
 def test_a_build_that_crashes_while_writing_leaves_no_temporary_folder(monkeypatch, tiny_index, tiny_index_copy):
     _crash_while_writing_bm25(monkeypatch, tiny_index, tiny_index_copy)
     leftovers = [p.name for p in tiny_index_copy.parent.iterdir() if ".tmp-" in p.name]
