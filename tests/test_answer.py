@@ -64,6 +64,11 @@ HELD_OUT = [
     ("Quyết định 290-QĐ/TW là của cơ quan nào?", "Bộ Chính trị", "002"),
     ("Who wrote the article about Bắc Từ Liêm's dialogue conferences?", "Đặng Trang", "003"),
     ("When was Decision 2200-QD/TU issued?", "25/5/2017", "003"),
+    ("Ai là Phó Bí thư Thành ủy Hà Nội phát biểu chỉ đạo tại hội nghị sơ kết 6 tháng đầu năm 2024?", "Nguyễn Văn Phong", "004"),
+    ("Who is the Secretary of Quan 9 Party Committee?", "Đặng Thị Hồng Liên", "001"),
+    ("Which law on grassroots democracy was implemented in Hanoi in 2024?", "Luật Thực hiện dân chủ ở cơ sở", "004"),
+    ("Kế hoạch số 85-KH/QU do cơ quan nào ban hành?", "Quận ủy Bắc Từ Liêm", "003"),
+    ("Ban Chỉ đạo thành phố kiểm tra bao nhiêu đơn vị?", "12", "004"),
 ]
 
 
@@ -83,6 +88,8 @@ ABSTAIN = [
     "Ai ký Quyết định 2200-QĐ/TU?",  # nobody is named as signer
     "Hà Nội có bao nhiêu mô hình nông nghiệp công nghệ cao?",  # only in the removed teaser block
     "Giá vàng hôm nay là bao nhiêu?",
+    "Ai chủ trì hội nghị đối thoại ở Bắc Từ Liêm?",  # no name is given; "Hoàng Quốc Việt" nearby is a road
+    "Luật Thủ đô sửa đổi được Quốc hội thông qua năm nào?",  # only plan horizons (2045, 2050) are given
 ]
 
 
