@@ -72,6 +72,7 @@ _ROLE_WORDS = set(
     "quoc giam doc so bo van tuyen giao kiem tra chi dao cuc tong ky can su tuong ve phong hanh chinh".split()
 )
 _LAW = re.compile(r"Luật(?: (?:[A-ZĐÀ-Ỹ][\wÀ-ỹ]*|[a-zđà-ỹ][\wà-ỹ]*)){1,9}?(?= *[,;.(]| và|$)")
+_CODE_BEFORE_DATE = re.compile(r"(\d+-[\w/-]+)\s*,?\s*(?:ký\s+|ban hành\s+)?ngày\s*$", re.IGNORECASE)
 _HORIZON = re.compile(r"(den|toi|tam nhin|giai doan|thoi ky|truoc)\s*(nam|thang)?\s*$")
 _DOC_TYPES = {  # folded question word -> code letters
     "quyet dinh": "qđ", "ke hoach": "kh", "chi thi": "ct", "nghi quyet": "nq", "ket luan": "kl",
@@ -509,6 +510,9 @@ class Answerer:
                     continue
                 if not until and _HORIZON.search(fold(sentence[max(0, m.start() - 25):m.start()])):
                     continue  # "tầm nhìn đến năm 2045" is a plan's horizon, not when something happened
+                owner = _CODE_BEFORE_DATE.search(sentence[max(0, m.start() - 50):m.start()])
+                if owner and not any(fold(c).split("-")[0] == fold(owner.group(1)).split("-")[0] for c in q.codes):
+                    continue  # "Chỉ thị số 05-CT/TW ngày 15/5/2016" dates that document, not the event asked about
                 options.append((0.0, m.start(), m.end()))
         elif q.kind == "number":
             if q.asks_ordinal:
@@ -676,6 +680,14 @@ class Answerer:
             return s, e
         cuts = [s] + [s + m.end() for m in re.finditer(r"[,;:]\s+", text[s:e])] + [e]
         best, best_score = (s, min(e, s + MAX_EXCERPT)), -1.0
+        # Without a typed span, the answer is what the sentence says after the question's words:
+        # keep the text that follows the strongest of them.
+        focus = None
+        if span is None:
+            _, matched = self._coverage(q, q.form(text[s:e]))
+            anchors = [(q.terms[t], p) for t in matched for p in _positions(t, q.form(text[s:e]))]
+            if anchors:
+                focus = s + max(anchors)[1]
         for i in range(len(cuts) - 1):
             for j in range(i + 1, len(cuts)):
                 a, b = cuts[i], cuts[j]
@@ -685,12 +697,18 @@ class Answerer:
                     continue
                 coverage, _ = self._coverage(q, q.form(text[a:b]))
                 score = coverage + (b - a) / (10 * MAX_EXCERPT)
+                if focus is not None and a <= focus < b:
+                    score += 0.3 * min(1.0, (b - focus) / 120)
                 if score > best_score:
                     best, best_score = (a, b), score
         a, b = best
         while b > a and text[b - 1] in ", ;:":
             b -= 1
         return a, b
+
+
+def _positions(term: str, form_text: str) -> list[int]:
+    return [m.start() for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", form_text)]
 
 
 @functools.lru_cache(maxsize=65536)

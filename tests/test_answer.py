@@ -69,6 +69,8 @@ HELD_OUT = [
     ("Which law on grassroots democracy was implemented in Hanoi in 2024?", "Luật Thực hiện dân chủ ở cơ sở", "004"),
     ("Kế hoạch số 85-KH/QU do cơ quan nào ban hành?", "Quận ủy Bắc Từ Liêm", "003"),
     ("Ban Chỉ đạo thành phố kiểm tra bao nhiêu đơn vị?", "12", "004"),
+    ("hoi nghi so ket quy che dan chu o co so cua ha noi dien ra ngay nao", "4.7", "004"),
+    ("Chủ đề công tác năm 2024 của thành phố Hà Nội là gì?", "Kỷ cương, trách nhiệm, hành động, sáng tạo, phát triển", "004"),
 ]
 
 
