@@ -412,6 +412,12 @@ class Answerer:
         return best
 
     def _constraints_hold(self, q: Question, article_id: str) -> bool:
+        key = ("constraints", article_id)
+        if key not in q.memo:
+            q.memo[key] = self._check_constraints(q, article_id)
+        return q.memo[key]
+
+    def _check_constraints(self, q: Question, article_id: str) -> bool:
         text = self.folded_article(article_id)
         for year in q.years:
             if year not in text:
@@ -623,11 +629,7 @@ class Answerer:
 
     def _anchor_positions(self, q: Question, sentence: str, matched: set[str]) -> list[int]:
         folded = q.form(sentence)
-        positions = []
-        for term in matched:
-            for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", folded):
-                positions.append((m.start(), m.end()))
-        return positions
+        return [(p, p + len(term)) for term in matched for p in _positions(term, folded)]
 
     def _list_span(self, q: Question, text: str, s: int, e: int) -> tuple[int, int] | None:
         sentence = text[s:e]
@@ -707,8 +709,10 @@ class Answerer:
         return a, b
 
 
-def _positions(term: str, form_text: str) -> list[int]:
-    return [m.start() for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", form_text)]
+@functools.lru_cache(maxsize=65536)
+def _positions(term: str, form_text: str) -> tuple[int, ...]:
+    """Where a whole word or phrase occurs in a text."""
+    return tuple(m.start() for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", form_text))
 
 
 @functools.lru_cache(maxsize=65536)
