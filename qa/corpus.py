@@ -63,7 +63,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.source}: {self.message}"
+        # a file name may hold newlines or undecodable bytes: show it on one printable line
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in self.source)
+        return f"{shown}: {self.message}"
 
 
 def read_corpus(seeds: str | Path) -> tuple[list[Article], list[Problem]]:
@@ -79,6 +81,11 @@ def read_corpus(seeds: str | Path) -> tuple[list[Article], list[Problem]]:
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        try:
+            path.name.encode("utf-8")
+        except UnicodeEncodeError:
+            problems.append(Problem(path.name, "file name is not valid UTF-8; rename the file"))
+            continue
         try:
             article = read_article(path)
         except CorpusError as exc:
@@ -99,20 +106,29 @@ def read_article(path: str | Path) -> Article:
     """Read and clean one seed file; raises CorpusError naming what is wrong with it."""
     path = Path(path)
     raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
     if len(raw) > MAX_FILE_BYTES:
         raise CorpusError(
             f"too large ({len(raw) / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB per article file)"
         )
     if not raw.strip():
         raise CorpusError("empty file")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its byte-order mark (Windows "Unicode" text)
+        try:
+            raw = raw.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise CorpusError("damaged UTF-16 text; re-save it as UTF-8") from None
     if b"\x00" in raw[:8192]:
         raise CorpusError("binary file, not text")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CorpusError(f"not UTF-8 text (invalid byte at offset {exc.start}); re-save it as UTF-8") from None
-    article = parse_article(text, path.stem, path.name)
-    return Article(**{**_as_dict(article), "sha256": hashlib.sha256(raw).hexdigest()})
+    # ".txt" files are named by their stem ("003_b6d…"); other extensions keep theirs, so that
+    # alpha.txt and alpha.md are two articles, not one
+    article_id = path.stem if path.suffix == ".txt" else path.name
+    article = parse_article(text, article_id, path.name)
+    return Article(**{**_as_dict(article), "sha256": digest})
 
 
 def _as_dict(article: Article) -> dict:

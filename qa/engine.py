@@ -124,6 +124,7 @@ class Engine:
         except Timeout:  # pragma: no cover - an hour-long build holds it
             raise QAError(f"another `qa index` is writing {index_dir}; wait for it to finish") from None
         try:
+            store.remove_leftovers(index_dir)
             return Engine._build_locked(seeds, index_dir, settings, progress, strict, embedder)
         finally:
             lock.release()
@@ -263,9 +264,10 @@ class Engine:
     def embed_query(self, query: str) -> np.ndarray:
         vector = self.embedder.embed_queries([canonical(query)])[0]
         if vector.shape[0] != self._stored.dense.dim:
+            command = store.rebuild_command(self.index_dir, self.manifest.get("seeds"), self.embedder.model_id)
             raise IndexProblem(
                 f"model {self.embedder.model_id!r} gives {vector.shape[0]}-d vectors but index {self.index_dir} "
-                f"holds {self._stored.dense.dim}-d ones; rebuild it with `qa index --model {self.embedder.model_id}`"
+                f"holds {self._stored.dense.dim}-d ones; rebuild it with `{command}`"
             )
         return vector
 

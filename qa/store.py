@@ -62,7 +62,9 @@ def file_sha256(path: Path) -> str:
 
 
 def seed_hashes(seeds: Path) -> dict[str, str]:
-    return {p.name: file_sha256(p) for p in sorted(seeds.iterdir()) if p.is_file() and not p.name.startswith(".")}
+    # a name that is not valid UTF-8 is kept as its escaped bytes, so the manifest stays JSON
+    return {os.fsencode(p.name).decode("utf-8", "backslashreplace"): file_sha256(p)
+            for p in sorted(seeds.iterdir()) if p.is_file() and not p.name.startswith(".")}
 
 
 def save(index_dir: Path, manifest: dict, articles: list[Article], chunks: list[Chunk],
@@ -114,24 +116,57 @@ def _write(tmp: Path, manifest: dict, articles: list[Article], chunks: list[Chun
         os.fsync(out.fileno())
 
 
-def _restore_interrupted_swap(index_dir: Path) -> None:
-    """A build killed between its two renames leaves the previous index as `.index.old-PID`."""
+def _build_running(index_dir: Path) -> bool:
+    """Whether a `qa index` holds the build lock of this index right now."""
+    lock = index_dir.parent / f".{index_dir.name}.lock"
+    if not lock.exists():
+        return False
+    import fcntl
+
+    with open(lock, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+def _resolve(index_dir: Path) -> Path:
+    """The folder to read the index from.
+
+    A build swaps its new index in with two renames; between them the previous index is parked as
+    `.index.old-PID`. A reader arriving then reads the parked folder and leaves it where it is; a
+    build killed between the renames left it there for good, and the reader puts it back.
+    """
     if index_dir.exists():
-        return
-    for old in sorted(index_dir.parent.glob(f".{index_dir.name}.old-*")):
-        if (old / "manifest.json").exists():
-            with contextlib.suppress(OSError):
-                os.rename(old, index_dir)
-                return
+        return index_dir
+    parked = [old for old in sorted(index_dir.parent.glob(f".{index_dir.name}.old-*")) if (old / "manifest.json").exists()]
+    if not parked:
+        return index_dir
+    if _build_running(index_dir):
+        return parked[-1]
+    with contextlib.suppress(OSError):
+        os.rename(parked[-1], index_dir)
+    return index_dir
 
 
-def read_manifest(index_dir: Path) -> dict:
+def remove_leftovers(index_dir: Path) -> None:
+    """Delete the temporary and parked folders of builds that died; call it holding the build lock."""
+    for stale in index_dir.parent.glob(f".{index_dir.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    if index_dir.exists():
+        for stale in index_dir.parent.glob(f".{index_dir.name}.old-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def read_manifest(index_dir: Path, folder: Path | None = None) -> dict:
     index_dir = Path(index_dir)
-    _restore_interrupted_swap(index_dir)
+    folder = folder or _resolve(index_dir)
     fix = f"run `{rebuild_command(index_dir)}`"
-    if not index_dir.is_dir():
+    if not folder.is_dir():
         raise IndexProblem(f"no index at {str(index_dir)!r}; build it with `{rebuild_command(index_dir)}`")
-    path = index_dir / "manifest.json"
+    path = folder / "manifest.json"
     if not path.exists():
         raise IndexProblem(f"{index_dir}/manifest.json is missing; {fix}")
     try:
@@ -156,29 +191,40 @@ def read_manifest(index_dir: Path) -> dict:
 def load(index_dir: Path) -> StoredIndex:
     """Load and cross-check every part of an index; any damage is an IndexProblem naming the fix."""
     index_dir = Path(index_dir)
-    manifest = read_manifest(index_dir)
+    folder = _resolve(index_dir)
+    if folder == index_dir:
+        return _load_from(index_dir, folder)
+    try:  # a parked previous index: the build may delete it under us once its swap completes
+        return _load_from(index_dir, folder)
+    except (IndexProblem, OSError):
+        time.sleep(0.2)
+        return _load_from(index_dir, _resolve(index_dir))
+
+
+def _load_from(index_dir: Path, folder: Path) -> StoredIndex:
+    manifest = read_manifest(index_dir, folder)
     fix = f"run `{rebuild_command(index_dir, manifest.get('seeds'), _model_flag(manifest))}`"
     for name in FILES:
-        if not (index_dir / name).exists():
+        if not (folder / name).exists():
             raise IndexProblem(f"{index_dir}/{name} is missing; {fix}")
     for name, expected in manifest.get("files", {}).items():
-        if (index_dir / name).exists() and file_sha256(index_dir / name) != expected:
+        if (folder / name).exists() and file_sha256(folder / name) != expected:
             raise IndexProblem(f"{index_dir}/{name} was changed or damaged since the index was built; {fix}")
     try:
         articles = {}
-        for line in (index_dir / "articles.jsonl").read_text(encoding="utf-8").splitlines():
+        for line in (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines():
             article = Article(**json.loads(line))
             articles[article.id] = article
         chunks, embed_hashes = [], []
-        for line in (index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines():
+        for line in (folder / "chunks.jsonl").read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             embed_hashes.append(row.pop("embed_hash"))
             chunks.append(Chunk(**row))
     except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as exc:
         raise IndexProblem(f"{index_dir} holds unreadable records ({type(exc).__name__}); {fix}") from None
     try:
-        dense = DenseIndex.load(index_dir / "dense.faiss", manifest.get("dense", {}).get("kind", "flat"))
-        lexical = LexicalIndex.load(index_dir / "bm25")
+        dense = DenseIndex.load(folder / "dense.faiss", manifest.get("dense", {}).get("kind", "flat"))
+        lexical = LexicalIndex.load(folder / "bm25")
     except IndexProblem as exc:
         raise IndexProblem(f"{index_dir}/{exc}; {fix}") from None
     n = manifest["counts"]["chunks"]
