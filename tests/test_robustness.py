@@ -253,7 +253,7 @@ def _snapshot(folder: Path) -> dict[str, str]:
 PROBLEM_FILES = {  # name -> (content, what the message must say)
     "empty.txt": (b"", "empty"),
     "windows-1258.txt": (unicodedata.normalize("NFD", BETA).encode("cp1258", errors="replace"), "UTF-8"),
-    "utf16.txt": (BETA.encode("utf-16"), ""),  # named and skipped ("binary"); re-saving as UTF-8 fixes it
+    "utf16.txt": (BETA.encode("utf-16"), "same article as beta.txt"),  # UTF-16 with a BOM is read: a copy of beta
     "photo.jpg": (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(256)) * 4, "binary"),
     "z_beta_copy.txt": (BETA.encode(), "same article as beta.txt; indexed once"),
     "z_beta_variant.txt": (_variant(BETA), "same article as beta.txt; indexed once"),
@@ -323,7 +323,7 @@ def test_subprocess_index_with_a_50mb_text_file(make_seeds, tiny_index_copy):
 STRICT_PROBLEMS = {
     "duplicate": ("beta copy.txt", BETA.encode()),
     "50 MB": ("huge.txt", None),
-    "utf-16": ("utf16.txt", BETA.encode("utf-16")),
+    "utf-16 copy": ("utf16.txt", BETA.encode("utf-16")),
     "windows-1258": ("windows-1258.txt", PROBLEM_FILES["windows-1258.txt"][0]),
 }
 
