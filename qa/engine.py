@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 import sys
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from .settings import Settings
 from .vntext import canonical, clean_spaces
 
 MAX_QUESTION_CHARS = 1000
+_LEXICAL_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qa-bm25")
 RERANK_DEPTH = 30
 EMBED_BATCH = 16
 
@@ -201,10 +203,13 @@ class Engine:
         if n == 0:
             return [], None
         depth = min(n, max(50, 5 * k))
+        # BM25 needs only the words: it runs on the second core while the query is embedded
+        # (both release the GIL), which hides its cost on large indexes.
+        lexical_job = _LEXICAL_POOL.submit(self._stored.lexical.scores, query_terms(query))
         qvec = self.embed_query(query)
         cosines, dense_rows = self._stored.dense.search(qvec, depth)
         dense_score = dict(zip(dense_rows.tolist(), cosines.tolist()))
-        lexical_scores = self._stored.lexical.scores(query_terms(query))
+        lexical_scores = lexical_job.result()
         if lexical_scores.any():
             top = np.argpartition(-lexical_scores, min(depth, n) - 1)[:depth]
             top = top[np.argsort(-lexical_scores[top], kind="stable")]
