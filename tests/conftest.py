@@ -221,3 +221,13 @@ def run_qa(*args: str, cwd: Path | None = None, env: dict | None = None, timeout
         [sys.executable, "-m", "qa", *args], cwd=cwd or REPO, env=full_env,
         capture_output=True, text=True, timeout=timeout,
     )
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop a server subprocess a test started: politely, then for sure."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from conftest import stop_server
 
 import qa
 import qa.app
@@ -272,9 +273,4 @@ def test_cli_serve_binds_loopback_and_requires_login(index_dir):
         reply = client(url, auth=("ana", "mật-khẩu")).predict(CANONICAL, api_name="/chat")
         assert "25/5/2017" in reply and CANONICAL_SOURCE in reply
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # gradio_client: no telemetry
 
 import pytest  # noqa: E402
-from conftest import INDEX, REPO  # noqa: E402
+from conftest import INDEX, REPO, stop_server  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -85,12 +85,7 @@ def server(tmp_path_factory):
         wait_for_port(port, proc)
         yield f"http://127.0.0.1:{port}/", psutil.Process(proc.pid), log
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
 
 
 def test_50_users_chatting_at_once(server):

@@ -23,7 +23,7 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # gradio_client: no telemetry
 
 import pytest  # noqa: E402
-from conftest import INDEX, REPO, SEEDS  # noqa: E402
+from conftest import INDEX, REPO, SEEDS, stop_server  # noqa: E402
 from test_cli_core import assert_one_line_error, call  # noqa: E402
 
 CANONICAL = "Quyết định 2200-QĐ/TU được ban hành ngày nào?"
@@ -77,13 +77,6 @@ def _wait_for_line(path: Path, text: str, proc: subprocess.Popen, timeout: float
         time.sleep(0.1)
 
 
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def listening(proc: subprocess.Popen) -> set[tuple[str, int]]:
