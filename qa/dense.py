@@ -8,12 +8,12 @@ import numpy as np
 from .errors import IndexProblem
 
 # Exact search over N x 384 floats costs ~0.1 ms per 1,000 vectors per query on one core here
-# (11 ms at 100k); past this size an HNSW graph answers in 1-3 ms. efSearch 256 gave recall@10
-# 0.954 against exact search at 1M synthetic vectors (benchmarks/run.py).
+# (11 ms at 100k); past this size an HNSW graph answers in 3-6 ms. efSearch 384 gave recall@10
+# 0.965 against exact search at 1M synthetic vectors (256: 0.954; benchmarks/run.py).
 EXACT_MAX_VECTORS = 50_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 256
+HNSW_EF_SEARCH = 384
 
 
 def choose_kind(n_vectors: int, requested: str = "auto") -> str:

@@ -166,7 +166,9 @@ class Engine:
         timings["embed"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
-        dim = embedder.dim
+        # Nothing new to embed (a deletion, a metadata edit): the dimension comes from the vectors
+        # at hand, so a sentence-transformers model is not loaded just to report its size.
+        dim = len(next(iter(cached.values()))) if not todo and cached else embedder.dim
         matrix = np.zeros((len(chunks), dim), dtype=np.float32)
         for row, h in enumerate(hashes):
             matrix[row] = fresh[h] if h in fresh else cached[h]

