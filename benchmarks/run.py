@@ -143,8 +143,6 @@ class CachedQueries:
 def _parts(engine, question: str) -> tuple[float, float]:
     """Seconds of dense search and of lexical scoring + top-depth selection for one question, as
     `Engine._ranked` does them (depth 50 for k=10)."""
-    import numpy as np
-
     from qa.engine import clean_question
     from qa.lexical import query_terms
 
@@ -154,10 +152,7 @@ def _parts(engine, question: str) -> tuple[float, float]:
     t1 = time.perf_counter()
     engine._stored.dense.search(qvec, depth)
     t2 = time.perf_counter()
-    scores = engine._stored.lexical.scores(query_terms(query))
-    if scores.any():
-        top = np.argpartition(-scores, depth - 1)[:depth]
-        top[np.argsort(-scores[top], kind="stable")]
+    engine._stored.lexical.top(query_terms(query), depth)
     t3 = time.perf_counter()
     return t2 - t1, t3 - t2
 
@@ -351,8 +346,6 @@ def postings_per_query(lexical, questions: list[str]) -> float:
 def lexical_variants(lexical, questions: list[str], repeats: int, depth: int = 50) -> list[dict]:
     """BM25 time per query when the query drops its most common terms (document frequency above a
     share of the chunks) or keeps only the diacritic-folded terms, and how much of the top-50 stays."""
-    import numpy as np
-
     from qa.engine import clean_question
     from qa.lexical import query_terms
 
@@ -365,8 +358,7 @@ def lexical_variants(lexical, questions: list[str], repeats: int, depth: int = 5
 
     def top(terms: list[str]) -> tuple[set, float]:
         t0 = time.perf_counter()
-        scores = lexical.scores(terms)
-        rows = np.argpartition(-scores, depth - 1)[:depth] if scores.any() else np.zeros(0, dtype=np.int64)
+        rows, _ = lexical.top(terms, depth)
         return set(rows.tolist()), time.perf_counter() - t0
 
     variants = [("all query terms (current)", lambda t: True)]
@@ -397,16 +389,13 @@ def overlapped_lexical(engine, questions: list[str]) -> dict:
     thread while the query embeds. ms p50 (p95) of embedding + lexical, one after the other vs overlapped."""
     from concurrent.futures import ThreadPoolExecutor
 
-    import numpy as np
-
     from qa.engine import clean_question
     from qa.lexical import query_terms
 
     depth = min(len(engine.chunks), 50)
 
     def lexical(query: str):
-        scores = engine._stored.lexical.scores(query_terms(query))
-        return np.argpartition(-scores, depth - 1)[:depth] if scores.any() else None
+        return engine._stored.lexical.top(query_terms(query), depth)
 
     sequential, overlapped = [], []
     with ThreadPoolExecutor(1) as pool:

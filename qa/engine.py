@@ -207,17 +207,11 @@ class Engine:
         depth = min(n, max(50, 5 * k))
         # BM25 needs only the words: it runs on the second core while the query is embedded
         # (both release the GIL), which hides its cost on large indexes.
-        lexical_job = _LEXICAL_POOL.submit(self._stored.lexical.scores, query_terms(query))
+        lexical_job = _LEXICAL_POOL.submit(self._stored.lexical.top, query_terms(query), depth)
         qvec = self.embed_query(query)
         cosines, dense_rows = self._stored.dense.search(qvec, depth)
         dense_score = dict(zip(dense_rows.tolist(), cosines.tolist()))
-        lexical_scores = lexical_job.result()
-        if lexical_scores.any():
-            top = np.argpartition(-lexical_scores, min(depth, n) - 1)[:depth]
-            top = top[np.argsort(-lexical_scores[top], kind="stable")]
-            lexical_rows = [int(r) for r in top if lexical_scores[r] > 0]
-        else:
-            lexical_rows = []
+        lexical_rows = lexical_job.result()[0].tolist()
         fused = reciprocal_rank_fusion(
             [dense_rows.tolist(), lexical_rows], [self.settings.dense_weight, self.settings.lexical_weight],
             self.settings.rrf_k,
