@@ -87,7 +87,8 @@ def _cmd_index(args) -> int:
         print(f"qa: skipped {problem}", file=sys.stderr)
     t = report.timings
     print(f"indexed {report.articles} articles as {report.chunks} chunks in {args.index} "
-          f"({report.embedded} embedded, {report.reused} reused; {report.dense_kind} index) in {t['total']:.1f}s "
+          f"({report.embedded} embedded, {report.reused} reused; {report.dense_kind} index"
+          f"{f', graph of {report.graph_kept} kept and extended' if report.graph_kept else ''}) in {t['total']:.1f}s "
           f"[clean+chunk {t['clean_chunk']:.2f}s, embed {t['embed']:.1f}s, index {t['index']:.2f}s]")
     return 0
 

@@ -47,6 +47,20 @@ class DenseIndex:
             index.add(vectors)
         return cls(index, kind)
 
+    def extendable(self) -> bool:
+        """An HNSW graph built with today's parameters: new vectors can be added to it instead of
+        building the graph again (~10 min at 1M vectors on 2 cores; adding a few takes milliseconds)."""
+        import faiss
+
+        hnsw = getattr(self.index, "hnsw", None)
+        return (self.kind == "hnsw" and hnsw is not None and hnsw.nb_neighbors(1) == HNSW_M
+                and hnsw.efConstruction == HNSW_EF_CONSTRUCTION and self.index.metric_type == faiss.METRIC_INNER_PRODUCT)
+
+    def add(self, vectors: np.ndarray) -> None:
+        """Append vectors: they get the next row numbers."""
+        if len(vectors):
+            self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
     @property
     def size(self) -> int:
         return int(self.index.ntotal)

@@ -38,6 +38,7 @@ class BuildReport:
     problems: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     dense_kind: str = "flat"
+    graph_kept: int = 0  # vectors of the previous HNSW graph kept as they were (appended to, not rebuilt)
 
 
 def clean_question(question: str) -> str:
@@ -150,7 +151,8 @@ class Engine:
         embedder = embedder or get_embedder(settings.model, threads=cpu_count())
         inputs = [embedding_text(c) for c in chunks]
         hashes = [hashlib.sha256(f"{embedder.model_id}\0{t}".encode()).hexdigest()[:24] for t in inputs]
-        cached = _previous_vectors(index_dir, embedder.model_id)
+        previous = _previous_index(index_dir, embedder.model_id)
+        cached = _vectors_by_hash(previous)
         todo = sorted({h: i for i, h in reversed(list(enumerate(hashes))) if h not in cached}.values())
 
         t1 = time.perf_counter()
@@ -173,7 +175,13 @@ class Engine:
         for row, h in enumerate(hashes):
             matrix[row] = fresh[h] if h in fresh else cached[h]
         kind = choose_kind(len(chunks), settings.index_kind)
-        dense = DenseIndex.build(matrix, kind)
+        kept = _appended_to(previous, hashes) if kind == "hnsw" else 0
+        if kept:  # new articles came after the old ones: extend the graph rather than rebuild it
+            dense = previous.dense
+            dense.add(matrix[kept:])
+        else:
+            dense = DenseIndex.build(matrix, kind)
+        del previous
         lexical = LexicalIndex.build([document_terms(c.title, c.text) for c in chunks])
         timings["index"] = time.perf_counter() - t2
         timings["total"] = time.perf_counter() - t0
@@ -184,7 +192,8 @@ class Engine:
             timings={k: round(v, 3) for k, v in timings.items()}, reused=len(chunks) - len(todo), embedded=len(todo),
         )
         store.save(index_dir, manifest, articles, chunks, hashes, dense, lexical)
-        return BuildReport(len(articles), len(chunks), len(todo), len(chunks) - len(todo), problem_lines, timings, kind)
+        return BuildReport(len(articles), len(chunks), len(todo), len(chunks) - len(todo), problem_lines, timings, kind,
+                           graph_kept=kept)
 
     # ---- search --------------------------------------------------------------------------
     def search(self, query: str, k: int = 10) -> list[Hit]:
@@ -296,16 +305,35 @@ def _same_bundled(a: str, b: str) -> bool:
     return a in _BUNDLED_ALIASES and b in _BUNDLED_ALIASES
 
 
-def _previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
-    """Vectors of the current index by embedding-input hash, when it was built with the same model."""
+def _previous_index(index_dir: Path, model_id: str) -> store.StoredIndex | None:
+    """The current index, when it was built with the same model (its vectors can be reused)."""
     try:
         old = store.load(index_dir)
     except (QAError, OSError):
+        return None
+    return old if old.manifest["model"]["id"] == model_id else None
+
+
+def _vectors_by_hash(previous: store.StoredIndex | None) -> dict[str, np.ndarray]:
+    if previous is None:
         return {}
-    if old.manifest["model"]["id"] != model_id:
-        return {}
-    vectors = old.dense.vectors()
-    return {h: vectors[i] for i, h in enumerate(old.embed_hashes)}
+    vectors = previous.dense.vectors()
+    return {h: vectors[i] for i, h in enumerate(previous.embed_hashes)}
+
+
+def _appended_to(previous: store.StoredIndex | None, hashes: list[str]) -> int:
+    """How many leading rows of the new index are the previous index's rows, unchanged and in
+    order, when its HNSW graph can be kept and extended with the rest (0: build it again).
+
+    Files are read in name order, so an archive whose new files sort last (dated or numbered
+    names) grows at the end; an edit or a deletion before the end renumbers the rows after it.
+    """
+    if previous is None or not previous.dense.extendable():
+        return 0
+    old = previous.embed_hashes
+    if not old or len(hashes) < len(old) or hashes[:len(old)] != old or previous.dense.size != len(old):
+        return 0
+    return len(old)
 
 
 def cpu_count() -> int:
