@@ -78,3 +78,17 @@ def test_anything_but_an_append_builds_the_graph_again(make_seeds, tmp_path, bui
     fresh = tmp_path / "fresh"
     build(seeds, fresh, kind)
     assert ranked_ids(index, minilm_path) == ranked_ids(fresh, minilm_path)
+
+
+def test_only_a_graph_built_with_todays_parameters_is_extended(monkeypatch):
+    from qa import dense
+
+    vectors = np.random.default_rng(0).standard_normal((40, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert dense.DenseIndex.build(vectors, "hnsw").extendable()
+    assert not dense.DenseIndex.build(vectors, "flat").extendable()
+    today = dense.HNSW_EF_CONSTRUCTION
+    monkeypatch.setattr(dense, "HNSW_EF_CONSTRUCTION", today + 40)  # a graph built under other settings ...
+    older = dense.DenseIndex.build(vectors, "hnsw")
+    monkeypatch.setattr(dense, "HNSW_EF_CONSTRUCTION", today)  # ... is rebuilt, not extended
+    assert not older.extendable()
