@@ -171,14 +171,15 @@ class Engine:
         # Nothing new to embed (a deletion, a metadata edit): the dimension comes from the vectors
         # at hand, so a sentence-transformers model is not loaded just to report its size.
         dim = len(next(iter(cached.values()))) if not todo and cached else embedder.dim
-        matrix = np.zeros((len(chunks), dim), dtype=np.float32)
-        for row, h in enumerate(hashes):
-            matrix[row] = fresh[h] if h in fresh else cached[h]
         kind = choose_kind(len(chunks), settings.index_kind)
         kept = _appended_to(previous, hashes) if kind == "hnsw" else 0
+        # Rows the dense index does not hold yet: all of them, or those after the kept graph's.
+        matrix = np.zeros((len(chunks) - kept, dim), dtype=np.float32)
+        for row, h in enumerate(hashes[kept:]):
+            matrix[row] = fresh[h] if h in fresh else cached[h]
         if kept:  # new articles came after the old ones: extend the graph rather than rebuild it
             dense = previous.dense
-            dense.add(matrix[kept:])
+            dense.add(matrix)
         else:
             dense = DenseIndex.build(matrix, kind)
         del previous
