@@ -318,8 +318,8 @@ def _spread(truth_scores) -> dict:
     return {f"cos_at_{r}": round(float(np.median(truth_scores[:, r - 1])), 4) for r in (1, 10, 11, 100)}
 
 
-def _search_each(index, queries, k: int = 10, scores: bool = False):
-    """One query at a time, as the engine searches: (rows, ms per query[, scores])."""
+def _search_each(index, queries, k: int = 10):
+    """One query at a time, as the engine searches: (rows, ms per query, scores)."""
     import numpy as np
 
     rows = np.full((len(queries), k), -1, dtype=np.int64)
@@ -328,7 +328,7 @@ def _search_each(index, queries, k: int = 10, scores: bool = False):
     for i, q in enumerate(queries):
         found_scores[i], rows[i] = (a[0] for a in index.search(q.reshape(1, -1), k))
     ms = round(1000 * (time.perf_counter() - t0) / len(queries), 3)
-    return (rows, ms, found_scores) if scores else (rows, ms)
+    return rows, ms, found_scores
 
 
 def postings_per_query(lexical, questions: list[str]) -> float:
@@ -465,8 +465,8 @@ def phase_synthetic(cfg: dict, work: Path, n: int) -> dict:
             graph.with_suffix(".json").write_text(json.dumps({
                 "build_s": round(build_s, 2), "threads": threads, "built_at": time.strftime("%Y-%m-%d %H:%M")}))
     faiss.omp_set_num_threads(1)
-    found_syn, ms_syn, scores_syn = _search_each(dense.index, held_out, scores=True)
-    found_real, ms_real, scores_real = _search_each(dense.index, real_queries, scores=True)
+    found_syn, ms_syn, scores_syn = _search_each(dense.index, held_out)
+    found_real, _, scores_real = _search_each(dense.index, real_queries)
     setting = "exact" if kind == "flat" else (f"M={qdense.HNSW_M} efConstruction={qdense.HNSW_EF_CONSTRUCTION} "
                                               f"efSearch={qdense.HNSW_EF_SEARCH}")
     result["dense"] = {"kind": kind, "setting": setting, "build_s": round(build_s, 2), "build_threads": threads,
@@ -486,8 +486,8 @@ def phase_synthetic(cfg: dict, work: Path, n: int) -> dict:
     if kind == "hnsw" and cfg["alternatives"]:
         for ef in (64, 256, 512, 1024):
             dense.index.hnsw.efSearch = ef
-            f_syn, ms, s_syn = _search_each(dense.index, held_out, scores=True)
-            f_real, _, s_real = _search_each(dense.index, real_queries, scores=True)
+            f_syn, ms, _ = _search_each(dense.index, held_out)
+            f_real, _, s_real = _search_each(dense.index, real_queries)
             alternatives.append({"index": f"HNSW efSearch={ef} (same graph)", "build_s": None,
                                  "recall_at_10_synthetic": _recall(f_syn, truth_syn),
                                  "recall_at_10_real_queries": _recall(f_real, truth_real), "ms_per_query": ms,
@@ -505,8 +505,8 @@ def phase_synthetic(cfg: dict, work: Path, n: int) -> dict:
         faiss.omp_set_num_threads(1)
         for nprobe in (32, 128):
             ivf.nprobe = nprobe
-            f_syn, ms = _search_each(ivf, held_out)
-            f_real, _ = _search_each(ivf, real_queries)
+            f_syn, ms, _ = _search_each(ivf, held_out)
+            f_real, _, _ = _search_each(ivf, real_queries)
             alternatives.append({"index": f"IVFFlat nlist={nlist} nprobe={nprobe}", "build_s": round(ivf_build, 1),
                                  "recall_at_10_synthetic": _recall(f_syn, truth_syn),
                                  "recall_at_10_real_queries": _recall(f_real, truth_real), "ms_per_query": ms})
