@@ -36,7 +36,7 @@ index: setup
 	$(BIN)/qa index --seeds seeds --index index
 
 eval: setup
-	$(BIN)/qa eval ../shared/eval/dev.jsonl
+	$(BIN)/qa eval eval/news-holdout.jsonl
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

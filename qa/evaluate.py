@@ -5,10 +5,12 @@ unanswerable question has "answers": [] and "source": null.
 """
 from __future__ import annotations
 
+import collections
 import json
 import math
 import re
 import statistics
+import string
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +18,7 @@ from pathlib import Path
 from .errors import QAError
 from .vntext import search_form
 
-SINGLE_VALUE_TYPES = {"date", "number", "person", "document"}
+SINGLE_VALUE_TYPES = {"date", "number", "person", "document", "metadata", "place", "organization"}
 
 
 def normalise(text: str) -> str:
@@ -39,6 +41,32 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", normalise(text))
 
 
+def _squad_tokens(text: str) -> list[str]:
+    """SQuAD's answer normalisation (lowercase, no punctuation, one space), after NFC and tone spelling."""
+    text = search_form(text)
+    text = "".join(" " if ch in string.punctuation or ch in "“”‘’–—…«»" else ch for ch in text)
+    return text.split()
+
+
+def span_f1(prediction: str, answers: list[str]) -> float:
+    """Token F1 of the short answer against the best gold answer (SQuAD-style)."""
+    best = 0.0
+    predicted = _squad_tokens(prediction)
+    for answer in answers:
+        gold = _squad_tokens(answer)
+        common = sum((collections.Counter(predicted) & collections.Counter(gold)).values())
+        if not common or not predicted or not gold:
+            continue
+        precision, recall = common / len(predicted), common / len(gold)
+        best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def span_exact(prediction: str, answers: list[str]) -> bool:
+    predicted = _squad_tokens(prediction)
+    return any(predicted == _squad_tokens(a) for a in answers)
+
+
 @dataclass
 class EvalItem:
     id: str
@@ -48,6 +76,7 @@ class EvalItem:
     source: str | None
     evidence: str | None
     answers: list[str]
+    note: str = ""
 
     @property
     def answerable(self) -> bool:
@@ -62,13 +91,16 @@ class Report:
     recall_at_1: float
     recall_at_5: float
     mrr_at_10: float
-    answer_accuracy: float
+    answer_accuracy: float  # the answer text contains a gold answer (answerable questions; a refusal counts as wrong)
+    span_exact_match: float  # the short answer (span) equals a gold answer, SQuAD-normalised
+    span_f1: float  # token F1 of the short answer against the best gold answer
     citation_accuracy: float
-    abstention_rate: float
-    false_abstention_rate: float
+    abstention_rate: float  # unanswerable questions refused
+    false_abstention_rate: float  # answerable questions refused
     median_answer_chars: float
     recall_at_5_by_variant: dict[str, float]
     answer_accuracy_by_variant: dict[str, float]
+    answer_accuracy_by_type: dict[str, float]
     search_ms_p50: float
     search_ms_p95: float
     ask_ms_p50: float
@@ -93,7 +125,7 @@ def read_items(path: str | Path) -> list[EvalItem]:
             items.append(EvalItem(
                 id=str(row.get("id", f"line-{number}")), question=row["question"], type=row.get("type", "fact"),
                 variant=row.get("variant", "plain"), source=row.get("source"), evidence=row.get("evidence"),
-                answers=list(row.get("answers") or []),
+                answers=list(row.get("answers") or []), note=str(row.get("note") or ""),
             ))
         except (ValueError, KeyError, TypeError) as exc:
             raise QAError(f"{path}:{number} is not a question record ({type(exc).__name__}: {exc}); "
@@ -134,8 +166,10 @@ def evaluate(engine, path: str | Path) -> Report:
     items = read_items(path)
     search_ms, ask_ms, lengths = [], [], []
     r1 = r5 = mrr = correct = cited = abstained_right = false_abstain = 0
+    exact = f1 = 0.0
     by_variant: dict[str, list[bool]] = {}
     acc_by_variant: dict[str, list[bool]] = {}
+    acc_by_type: dict[str, list[bool]] = {}
     details = []
     for item in items:
         t0 = time.perf_counter()
@@ -155,13 +189,18 @@ def evaluate(engine, path: str | Path) -> Report:
             by_variant.setdefault(item.variant, []).append(bool(first and first <= 5))
             ok = not answer.abstained and answer_correct(item, answer.text)
             correct += ok
+            if not answer.abstained:
+                exact += span_exact(answer.span, item.answers)
+                f1 += span_f1(answer.span, item.answers)
             acc_by_variant.setdefault(item.variant, []).append(ok)
+            acc_by_type.setdefault(item.type, []).append(ok)
             if answer.abstained:
                 false_abstain += 1
             else:
                 lengths.append(len(answer.text))
                 cited += bool(answer.citations and answer.citations[0].source == item.source)
-            row.update(rank=first, correct=ok)
+            row.update(rank=first, correct=ok, span=answer.span, span_f1=round(span_f1(answer.span, item.answers), 3)
+                       if not answer.abstained else 0.0)
         else:
             abstained_right += answer.abstained
             row.update(correct=answer.abstained)
@@ -178,11 +217,13 @@ def evaluate(engine, path: str | Path) -> Report:
     return Report(
         questions=len(items), answerable=n_ans, unanswerable=n_un,
         recall_at_1=rate(r1, n_ans), recall_at_5=rate(r5, n_ans), mrr_at_10=rate(mrr, n_ans),
-        answer_accuracy=rate(correct, n_ans), citation_accuracy=rate(cited, answered),
+        answer_accuracy=rate(correct, n_ans), span_exact_match=rate(exact, n_ans), span_f1=rate(f1, n_ans),
+        citation_accuracy=rate(cited, answered),
         abstention_rate=rate(abstained_right, n_un), false_abstention_rate=rate(false_abstain, n_ans),
         median_answer_chars=float(statistics.median(lengths)) if lengths else 0.0,
         recall_at_5_by_variant={k: rate(sum(v), len(v)) for k, v in sorted(by_variant.items())},
         answer_accuracy_by_variant={k: rate(sum(v), len(v)) for k, v in sorted(acc_by_variant.items())},
+        answer_accuracy_by_type={k: rate(sum(v), len(v)) for k, v in sorted(acc_by_type.items())},
         search_ms_p50=percentile(search_ms, 0.5), search_ms_p95=percentile(search_ms, 0.95),
         ask_ms_p50=percentile(ask_ms, 0.5), ask_ms_p95=percentile(ask_ms, 0.95), details=details,
     )
@@ -194,7 +235,9 @@ def format_report(report: Report, details: bool = False) -> str:
         ("Recall@1", f"{report.recall_at_1:.3f}"),
         ("Recall@5", f"{report.recall_at_5:.3f}"),
         ("MRR@10", f"{report.mrr_at_10:.3f}"),
-        ("answer accuracy", f"{report.answer_accuracy:.3f}"),
+        ("answer accuracy (contains a gold answer)", f"{report.answer_accuracy:.3f}"),
+        ("span exact match", f"{report.span_exact_match:.3f}"),
+        ("span token F1", f"{report.span_f1:.3f}"),
         ("citation accuracy", f"{report.citation_accuracy:.3f}"),
         ("abstention (unanswerable)", f"{report.abstention_rate:.3f}"),
         ("false abstention (answerable)", f"{report.false_abstention_rate:.3f}"),
@@ -203,6 +246,8 @@ def format_report(report: Report, details: bool = False) -> str:
     for variant in sorted(set(report.recall_at_5_by_variant) | set(report.answer_accuracy_by_variant)):
         rows.append((f"  {variant}: Recall@5 / accuracy",
                      f"{report.recall_at_5_by_variant.get(variant, 0):.3f} / {report.answer_accuracy_by_variant.get(variant, 0):.3f}"))
+    for kind in sorted(report.answer_accuracy_by_type):
+        rows.append((f"  type {kind}: accuracy", f"{report.answer_accuracy_by_type[kind]:.3f}"))
     rows += [
         ("search latency p50 / p95 (ms)", f"{report.search_ms_p50:.1f} / {report.search_ms_p95:.1f}"),
         ("ask latency p50 / p95 (ms)", f"{report.ask_ms_p50:.1f} / {report.ask_ms_p95:.1f}"),

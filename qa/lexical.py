@@ -65,15 +65,19 @@ class LexicalIndex:
         rows = _best_rows(scores, k)
         return rows, scores[rows]
 
-    def document_frequency(self, term: str) -> tuple[int, int]:
-        """(number of documents, documents containing the folded term); "a b" is a bigram."""
-        n_docs = int(self.bm25.scores["num_docs"])
-        key = "~" + term.replace(" ", "_")
+    def document_frequency(self, term: str, exact: bool = False) -> int:
+        """Chunks containing a term: exact ("quyết định", with diacritics) or folded ("quyet dinh");
+        "a b" is a word pair."""
+        key = term.replace(" ", "_") if exact else "~" + fold(term).replace(" ", "_")
         column = self.bm25.vocab_dict.get(key)
         if column is None:
-            return n_docs, 0
+            return 0
         indptr = self.bm25.scores["indptr"]
-        return n_docs, int(indptr[column + 1] - indptr[column])
+        return int(indptr[column + 1] - indptr[column])
+
+    @property
+    def size(self) -> int:
+        return int(self.bm25.scores["num_docs"])
 
     def save(self, folder: Path) -> None:
         self.bm25.save(str(folder))

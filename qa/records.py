@@ -12,10 +12,15 @@ class Article:
     source: str  # seed file name
     title: str
     text: str  # "title\n\nparagraph\n\nparagraph..."; offsets of chunks and answers point here
-    published: str | None = None  # ISO date when the page states one
+    published: str | None = None  # ISO date (yyyy-mm-dd) when the page or its metadata states one
     outlet: str | None = None
-    author: str | None = None
+    author: str | None = None  # the byline: a person's name, never a photo credit
     sha256: str = ""  # of the raw seed file
+    # When the page states no date: what the text implies ("2020-04-28", "2020-04" or "2020"), from a
+    # day/month in the lead plus a year the article names. Always shown as inferred, never as `published`.
+    published_inferred: str | None = None
+    dateline: str | None = None  # the page's date line as printed ("19/05/2022 | 08:03"), when it had one
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,4 +67,8 @@ class Answer:
     span: str = ""  # the short answer itself ("25/5/2017"), verbatim from the cited article
     start: int | None = None  # offsets of the answer sentence(s) in the cited article's text
     end: int | None = None
-    kind: str = "fact"  # the question type that shaped the span
+    kind: str = "fact"  # the asked type that shaped the span (date, number, person, ..., summary)
+    confidence: float = 0.0  # the fitted model's probability that the answer is right
+    confident: bool = False  # above the confident threshold; otherwise the answer is shown as tentative
+    metadata: str | None = None  # when the answer is the article's metadata: "author", "outlet" or "published"
+    summary: list[tuple[int, int]] = field(default_factory=list)  # summaries: offsets of each quoted sentence

@@ -6,6 +6,8 @@
       chunks.jsonl    chunk records, row i == vector i == BM25 document i
       dense.faiss     FAISS index
       bm25/           bm25s index (json + npy)
+      sentences.jsonl sentence offsets of every article, row i == vector i of sentences.npy
+      sentences.npy   sentence vectors (float16), for the answer scorer
 """
 from __future__ import annotations
 
@@ -22,10 +24,11 @@ from .dense import DenseIndex
 from .errors import IndexProblem
 from .lexical import LexicalIndex
 from .records import Article, Chunk
+from .sentences import SentenceTable
 from .settings import Settings
 
-FORMAT_VERSION = 1
-FILES = ("manifest.json", "articles.jsonl", "chunks.jsonl", "dense.faiss", "bm25")
+FORMAT_VERSION = 2  # 2: sentence vectors for the answer scorer; Article dateline / inferred date / url
+FILES = ("manifest.json", "articles.jsonl", "chunks.jsonl", "dense.faiss", "bm25", "sentences.jsonl", "sentences.npy")
 
 
 @dataclass
@@ -36,6 +39,7 @@ class StoredIndex:
     embed_hashes: list[str]
     dense: DenseIndex
     lexical: LexicalIndex
+    sentences: SentenceTable
 
     @property
     def settings(self) -> Settings:
@@ -62,13 +66,23 @@ def file_sha256(path: Path) -> str:
 
 
 def seed_hashes(seeds: Path) -> dict[str, str]:
+    """sha256 of every file `read_corpus` reads, by its path relative to the seeds folder.
+
+    The same walk as the reader (subfolders, links inside the folder). A file over the size limit,
+    which the reader skips unread, is fingerprinted by its size and modification time instead.
+    """
+    from .corpus import walk_seeds
+
+    files, _ = walk_seeds(seeds)
     # a name that is not valid UTF-8 is kept as its escaped bytes, so the manifest stays JSON
-    return {os.fsencode(p.name).decode("utf-8", "backslashreplace"): file_sha256(p)
-            for p in sorted(seeds.iterdir()) if p.is_file() and not p.name.startswith(".")}
+    return {os.fsencode(f.name).decode("utf-8", "backslashreplace"):
+            file_sha256(f.path) if f.size <= f.limit
+            else hashlib.sha256(f"size {f.size} mtime_ns {f.mtime_ns}".encode()).hexdigest()
+            for f in files}
 
 
 def save(index_dir: Path, manifest: dict, articles: list[Article], chunks: list[Chunk],
-         embed_hashes: list[str], dense: DenseIndex, lexical: LexicalIndex) -> None:
+         embed_hashes: list[str], dense: DenseIndex, lexical: LexicalIndex, sentences: SentenceTable) -> None:
     """Write a complete index next to `index_dir`, then swap it in.
 
     Readers see the old index or the new one, never a half-written one; a build killed at any
@@ -81,7 +95,7 @@ def save(index_dir: Path, manifest: dict, articles: list[Article], chunks: list[
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        _write(tmp, manifest, articles, chunks, embed_hashes, dense, lexical)
+        _write(tmp, manifest, articles, chunks, embed_hashes, dense, lexical, sentences)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # a failed build leaves nothing behind
         raise
@@ -94,13 +108,13 @@ def save(index_dir: Path, manifest: dict, articles: list[Article], chunks: list[
 
 def _hashed_files(folder: Path) -> list[str]:
     """Every file of an index that load() verifies, as paths relative to the folder."""
-    names = ["articles.jsonl", "chunks.jsonl", "dense.faiss"]
+    names = ["articles.jsonl", "chunks.jsonl", "dense.faiss", "sentences.jsonl", "sentences.npy"]
     names += sorted(f"bm25/{p.name}" for p in (folder / "bm25").iterdir() if p.is_file())
     return names
 
 
 def _write(tmp: Path, manifest: dict, articles: list[Article], chunks: list[Chunk], embed_hashes: list[str],
-           dense: DenseIndex, lexical: LexicalIndex) -> None:
+           dense: DenseIndex, lexical: LexicalIndex, sentences: SentenceTable) -> None:
     with open(tmp / "articles.jsonl", "w", encoding="utf-8") as out:
         for article in articles:
             out.write(json.dumps(asdict(article), ensure_ascii=False) + "\n")
@@ -109,6 +123,7 @@ def _write(tmp: Path, manifest: dict, articles: list[Article], chunks: list[Chun
             out.write(json.dumps({**asdict(chunk), "embed_hash": embed_hash}, ensure_ascii=False) + "\n")
     dense.save(tmp / "dense.faiss")
     lexical.save(tmp / "bm25")
+    sentences.save(tmp)
     manifest = {**manifest, "files": {name: file_sha256(tmp / name) for name in _hashed_files(tmp)}}
     with open(tmp / "manifest.json", "w", encoding="utf-8") as out:
         json.dump(manifest, out, ensure_ascii=False, indent=2)
@@ -225,6 +240,7 @@ def _load_from(index_dir: Path, folder: Path) -> StoredIndex:
     try:
         dense = DenseIndex.load(folder / "dense.faiss", manifest.get("dense", {}).get("kind", "flat"))
         lexical = LexicalIndex.load(folder / "bm25")
+        sentences = SentenceTable.load(folder)
     except IndexProblem as exc:
         raise IndexProblem(f"{index_dir}/{exc}; {fix}") from None
     n = manifest["counts"]["chunks"]
@@ -238,7 +254,10 @@ def _load_from(index_dir: Path, folder: Path) -> StoredIndex:
     missing = {c.article_id for c in chunks} - set(articles)
     if missing:
         raise IndexProblem(f"{index_dir} has chunks of unknown articles ({sorted(missing)[0]}…); {fix}")
-    return StoredIndex(manifest, articles, chunks, embed_hashes, dense, lexical)
+    unknown = set(sentences.article_ids) - set(articles)
+    if unknown or (len(sentences) and sentences.vectors.shape[1] != dense.dim):
+        raise IndexProblem(f"{index_dir}/sentences.* do not match the articles and vectors of the index; {fix}")
+    return StoredIndex(manifest, articles, chunks, embed_hashes, dense, lexical, sentences)
 
 
 def _model_flag(manifest: dict) -> str | None:
@@ -248,7 +267,7 @@ def _model_flag(manifest: dict) -> str | None:
 
 def new_manifest(*, settings: Settings, model_id: str, dim: int, seeds: Path, seed_files: dict[str, str],
                  articles: int, chunks: int, dense_kind: str, problems: list[str], timings: dict[str, float],
-                 reused: int, embedded: int) -> dict:
+                 reused: int, embedded: int, sentences: int = 0, sentences_embedded: int = 0) -> dict:
     from . import __version__
 
     return {
@@ -260,7 +279,8 @@ def new_manifest(*, settings: Settings, model_id: str, dim: int, seeds: Path, se
         "dense": {"kind": dense_kind, "metric": "inner_product"},
         "seeds": str(seeds),
         "seed_files": seed_files,
-        "counts": {"articles": articles, "chunks": chunks, "embedded": embedded, "reused": reused},
+        "counts": {"articles": articles, "chunks": chunks, "embedded": embedded, "reused": reused,
+                   "sentences": sentences, "sentences_embedded": sentences_embedded},
         "problems": problems,
         "timings_s": timings,
     }

@@ -61,7 +61,7 @@ def search_form(text: str) -> str:
     return canonical(clean_spaces(text)).lower()
 
 
-# A token is a word, number, date or document code; codes keep their inner -/. ("2200-qđ/tu", "5.000").
+# A token is a word, number, date or document code; codes keep their inner -/. ("17-qđ/ubnd", "5.000").
 _TOKEN = re.compile(r"\w+(?:[-/.]\w+)*")
 _PARTS = re.compile(r"[-/.]")
 
@@ -97,7 +97,7 @@ def tokens(text: str, *, exact: bool = True, folded: bool = True) -> list[str]:
     return out
 
 
-# Abbreviations after which a period does not end a sentence ("TP. Hà Nội", "ThS. Lê").
+# Abbreviations after which a period does not end a sentence ("TP. Cần Thơ", "ThS. Lê").
 _ABBREVIATIONS = {
     "tp", "tt", "ts", "ths", "pgs", "gs", "bs", "ks", "ls", "nxb", "q", "p", "tx", "st", "mr", "mrs",
     "dr", "no", "vs", "etc", "v.v", "tr", "đ/c",
@@ -109,7 +109,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     """(start, end) offsets of the sentences in text[start:end]; paragraphs always end a sentence.
 
     A period ends a sentence only when a capital letter, digit or quote follows a space, and the
-    word before it is not an abbreviation or an initial: "TP. Hà Nội", "4.7", "5.000", "2200-QĐ/TU"
+    word before it is not an abbreviation or an initial: "TP. Cần Thơ", "4.7", "5.000", "17-QĐ/UBND"
     and "…" inside a sentence stay whole.
     """
     end = len(text) if end is None else end

@@ -214,6 +214,46 @@ def minilm_index(tmp_path_factory, minilm_path):
     return seeds, index, report
 
 
+class HashEmbedder:
+    """A deterministic bag-of-syllables embedder: exact ranking tests that give the same order on
+    every CPU (the real model's output differs by ~1e-3 between machines)."""
+
+    model_id = "test/hash-bag-of-syllables"
+    dim = 64
+
+    def _encode(self, texts):
+        import hashlib
+
+        import numpy as np
+
+        from qa.vntext import fold
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", fold(text)):
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+            out[row] /= max(1e-9, float(np.linalg.norm(out[row])))
+        return out
+
+    def embed_queries(self, texts):
+        return self._encode(texts)
+
+    def embed_passages(self, texts):
+        return self._encode(texts)
+
+
+@pytest.fixture(scope="session")
+def hash_engine(tmp_path_factory):
+    """The seeds indexed with HashEmbedder, opened with it: ranking logic without numeric noise."""
+    from qa import store
+    from qa.engine import Engine
+
+    index = tmp_path_factory.mktemp("hash") / "index"
+    embedder = HashEmbedder()
+    Engine.build(SEEDS, index, progress=False, embedder=embedder)
+    return Engine(store.load(index), index, embedder)
+
+
 def run_qa(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120):
     """`python -m qa ARGS` in a real subprocess; returns the CompletedProcess (text mode)."""
     full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}

@@ -46,7 +46,7 @@ def test_quick_run_prints_one_table_with_every_section(quick):
         assert key in data, key
     assert data["meta"]["quick"] is True and "serve" not in data  # the server is left out of --quick
     assert data["table"] in stdout
-    for section in ("Index build", "Memory, start-up", "dev.jsonl", "Warm latency", "Dense recall@10",
+    for section in ("Index build", "Memory, start-up", "questions, seed index", "Warm latency", "Dense recall@10",
                     "Incremental qa index", "Targets"):
         assert section in data["table"], section
     assert "synthetic" in data["table"] and "real" in data["table"]  # says what is real and what is not

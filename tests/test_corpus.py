@@ -406,7 +406,9 @@ def test_bad_files_are_named_with_a_reason_and_the_rest_is_read(make_seeds):
     articles, problems = read_corpus(folder)
     assert [a.source for a in articles] == ["a_good.txt"]
     by_file = {p.source: p.message for p in problems}
-    assert sorted(by_file) == ["blank.txt", "chrome.txt", "empty.txt", "image.jpg", "latin1.txt", "z_copy.txt"]
+    assert sorted(by_file) == [".hidden.txt", "blank.txt", "chrome.txt", "empty.txt", "image.jpg", "latin1.txt",
+                               "z_copy.txt"]
+    assert by_file[".hidden.txt"] == "hidden file; rename it to index it"  # named, not dropped silently
     assert "empty" in by_file["empty.txt"] and "empty" in by_file["blank.txt"]
     assert "UTF-8" in by_file["latin1.txt"]
     assert "binary" in by_file["image.jpg"]

@@ -1,0 +1,310 @@
+"""`qa fit`: fit the answer model on question sets, cross-validated with folds grouped by article.
+
+    qa fit eval/news-train.jsonl ../shared/eval/viquad-train/questions.jsonl:../shared/eval/viquad-train/corpus
+
+Each argument is QUESTIONS[:ARTICLES_FOLDER] (the folder defaults to seeds/). Every folder is indexed
+with the bundled model (cached between runs), every question is retrieved and turned into candidate
+features exactly as `Engine.ask` does, and two scikit-learn logistic regressions are fitted: one
+scores candidate sentences, one picks the span inside the chosen sentence. Thresholds come from
+out-of-fold predictions on the sets named by --threshold-on (in-domain news questions: a threshold
+set on Wikipedia questions does not carry over to news). The result is written as JSON, no pickle.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .answer import SENTENCE_FEATURES, SPAN_FEATURES, AnswerModel, Answerer, Candidate, Linear, MODEL_PATH
+from .evaluate import EvalItem, answer_correct, contains, read_items, span_exact, span_f1
+from .question import Question
+from .records import Hit
+
+MAX_REFUSED_ANSWERABLE = 0.08  # the refusal threshold: refuse as many unanswerable questions as this allows
+CONFIDENT_PRECISION = 0.85  # answers above the confident threshold were right this often out of fold
+FOLDS = 5
+
+
+@dataclass
+class Example:
+    set_name: str
+    item: EvalItem
+    group: str
+    question: Question
+    ranked: list[tuple[Hit, float]]
+    candidates: list[Candidate]
+    labels: np.ndarray
+    answerer: Answerer
+
+
+@dataclass
+class SetResult:
+    name: str
+    questions: int
+    answerable: int
+    unanswerable: int
+    containment: float
+    span_exact: float
+    span_f1: float
+    refused_answerable: float
+    refused_unanswerable: float
+    containment_never_refusing: float
+    ceiling: float  # some candidate sentence holds a gold answer
+    extra: dict = field(default_factory=dict)
+
+
+# ---- collecting candidates ------------------------------------------------------------------
+def parse_spec(spec: str) -> tuple[Path, Path]:
+    questions, _, folder = spec.partition(":")
+    return Path(questions), Path(folder or "seeds")
+
+
+def index_for(folder: Path, cache: Path, quiet: bool) -> Path:
+    """A cached index of an articles folder (built with the bundled model, updated incrementally)."""
+    from .engine import Engine
+
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    index = cache / f"{folder.name}-{key}"
+    Engine.build(folder, index, progress=not quiet)
+    return index
+
+
+def label(answerer: Answerer, item: EvalItem, candidate: Candidate) -> bool:
+    if not item.answerable:
+        return False
+    article = answerer.articles[candidate.article_id]
+    if article.source != item.source:
+        return False
+    text = candidate.value if candidate.kind != "sentence" else article.text[candidate.start:candidate.end]
+    return any(contains(text, a) for a in item.answers)
+
+
+def collect(name: str, engine, items: list[EvalItem]) -> list[Example]:
+    from .engine import ANSWER_DEPTH, clean_question
+
+    examples = []
+    for item in items:
+        text = clean_question(item.question)
+        q = engine.analyse(text)
+        ranked, qvec = engine.retrieve(text, ANSWER_DEPTH)
+        q = q.with_vector(qvec)
+        candidates = engine.answerer.candidates(q, ranked) if ranked else []
+        labels = np.array([label(engine.answerer, item, c) for c in candidates], dtype=bool)
+        examples.append(Example(name, item, _group(name, item, ranked), q, ranked, candidates, labels, engine.answerer))
+    return examples
+
+
+def _group(name: str, item: EvalItem, ranked) -> str:
+    """The article a question was written about: folds never split one article's questions."""
+    import re
+
+    if item.source:
+        return f"{name}:{item.source}"
+    m = re.search(r"context:\s*(\S+?\.txt)", getattr(item, "note", "") or "")
+    if m:
+        return f"{name}:{m.group(1)}"
+    return f"{name}:{ranked[0][0].source}" if ranked else f"{name}:none"
+
+
+# ---- fitting --------------------------------------------------------------------------------
+def _fit_linear(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray, names: tuple[str, ...], c: float) -> Linear:
+    from sklearn.linear_model import LogisticRegression
+
+    mean = rows.mean(axis=0)
+    scale = rows.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=c, max_iter=2000)
+    model.fit((rows - mean) / scale, labels, sample_weight=weights)
+    return Linear(names, mean, scale, model.coef_[0].astype(float), float(model.intercept_[0]))
+
+
+def sentence_rows(examples: list[Example]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows, labels, weights = [], [], []
+    for ex in examples:
+        if not ex.candidates:
+            continue
+        rows.append(np.stack([c.features for c in ex.candidates]))
+        labels.append(ex.labels)
+        # every question counts the same, however many candidates it has
+        weights.append(np.full(len(ex.candidates), 1.0 / len(ex.candidates)))
+    return np.concatenate(rows), np.concatenate(labels), np.concatenate(weights) * len(rows)
+
+
+def span_rows(examples: list[Example]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows, labels, weights = [], [], []
+    for ex in examples:
+        if not ex.item.answerable:
+            continue
+        for candidate, positive in zip(ex.candidates, ex.labels):
+            if not positive or candidate.kind != "sentence":
+                continue
+            article = ex.answerer.articles[candidate.article_id]
+            options = ex.answerer.span_candidates(ex.question, article.text, candidate.start, candidate.end)
+            if not options:
+                continue
+            scores = np.array([span_f1(article.text[a:b], ex.item.answers) for _, a, b, _ in options])
+            if scores.max() <= 0:
+                continue
+            rows.append(np.stack([f for *_, f in options]))
+            labels.append(scores >= max(0.5, scores.max() - 1e-9))
+            weights.append(np.full(len(options), 1.0 / len(options)))
+    if not rows:
+        raise SystemExit("qa fit: no span training rows (no question's answer is in a retrieved sentence)")
+    return np.concatenate(rows), np.concatenate(labels), np.concatenate(weights) * len(rows)
+
+
+def fit_models(examples: list[Example], c: float) -> tuple[Linear, Linear]:
+    x, y, w = sentence_rows(examples)
+    sentence = _fit_linear(x, y, w, SENTENCE_FEATURES, c)
+    xs, ys, ws = span_rows(examples)
+    span = _fit_linear(xs, ys, ws, SPAN_FEATURES, c)
+    return sentence, span
+
+
+# ---- predicting and scoring -----------------------------------------------------------------
+@dataclass
+class Prediction:
+    confidence: float
+    answer: object  # Answer as it would be shown when answered (never refused)
+
+
+def predict(ex: Example, model: AnswerModel) -> Prediction:
+    """The answer the model gives when it does not refuse, and its confidence."""
+    answerer = Answerer(ex.answerer.articles, ex.answerer.sentences, model)
+    never_refuse = AnswerModel(model.sentence, model.span, 0.0, model.confident_threshold)
+    answerer.model = never_refuse
+    answer = answerer.answer(ex.question, ex.ranked)
+    return Prediction(answer.confidence, answer)
+
+
+def score(name: str, examples: list[Example], predictions: list[Prediction], threshold: float) -> SetResult:
+    answerable = [(ex, p) for ex, p in zip(examples, predictions) if ex.item.answerable]
+    unanswerable = [(ex, p) for ex, p in zip(examples, predictions) if not ex.item.answerable]
+    right = exact = f1 = refused = right_any = 0.0
+    for ex, p in answerable:
+        ok = not p.answer.abstained and answer_correct(ex.item, p.answer.text)
+        right_any += ok
+        if p.confidence < threshold or p.answer.abstained:
+            refused += 1
+            continue
+        right += ok
+        exact += span_exact(p.answer.span, ex.item.answers)
+        f1 += span_f1(p.answer.span, ex.item.answers)
+    refused_un = sum(p.confidence < threshold or p.answer.abstained for _, p in unanswerable)
+    n, m = len(answerable) or 1, len(unanswerable) or 1
+    ceiling = sum(bool(ex.labels.any()) for ex, _ in answerable) / n
+    return SetResult(name, len(examples), len(answerable), len(unanswerable), round(right / n, 3), round(exact / n, 3),
+                     round(f1 / n, 3), round(refused / n, 3), round(refused_un / m, 3), round(right_any / n, 3),
+                     round(ceiling, 3))
+
+
+def choose_thresholds(examples: list[Example], predictions: list[Prediction]) -> tuple[float, float]:
+    """Refusal threshold: the highest that refuses at most MAX_REFUSED_ANSWERABLE of the answerable
+    questions; confident threshold: the lowest above which answers were right CONFIDENT_PRECISION of the time."""
+    answerable = sorted(p.confidence for ex, p in zip(examples, predictions) if ex.item.answerable)
+    if not answerable:
+        return 0.0, 1.0
+    allowed = int(np.floor(MAX_REFUSED_ANSWERABLE * len(answerable)))
+    refuse_below = answerable[allowed] if allowed < len(answerable) else answerable[-1]
+    threshold = float(np.nextafter(refuse_below, 0)) if allowed else float(answerable[0]) - 1e-6
+    scored = sorted(((p.confidence, ex.item.answerable and not p.answer.abstained and answer_correct(ex.item, p.answer.text))
+                     for ex, p in zip(examples, predictions)), reverse=True)
+    confident = 1.0
+    hits = 0
+    for i, (conf, ok) in enumerate(scored, start=1):
+        hits += ok
+        if i >= 10 and hits / i >= CONFIDENT_PRECISION:
+            confident = conf
+    return round(max(0.0, threshold), 6), round(max(confident, threshold), 6)
+
+
+def cross_validate(examples: list[Example], c: float) -> list[Prediction]:
+    from sklearn.model_selection import GroupKFold
+
+    groups = [ex.group for ex in examples]
+    predictions: list[Prediction | None] = [None] * len(examples)
+    for train, test in GroupKFold(n_splits=FOLDS).split(np.zeros(len(examples)), groups=groups):
+        sentence, span = fit_models([examples[i] for i in train], c)
+        model = AnswerModel(sentence, span, 0.0, 1.0)
+        for i in test:
+            predictions[i] = predict(examples[i], model)
+    return predictions  # type: ignore[return-value]
+
+
+# ---- command --------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="qa fit", description=__doc__.split("\n\n")[0])
+    parser.add_argument("sets", nargs="+", help="QUESTIONS.jsonl[:ARTICLES_FOLDER] (folder default: seeds)")
+    parser.add_argument("--threshold-on", action="append", default=None,
+                        help="question set(s) whose out-of-fold predictions set the thresholds (default: the first)")
+    parser.add_argument("--out", default=str(MODEL_PATH), help=f"model file to write (default {MODEL_PATH})")
+    parser.add_argument("--cache", default=os.path.join(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache")),
+                                                        "hoi-dap", "fit-indexes"))
+    parser.add_argument("-C", type=float, default=1.0, help="inverse regularisation strength")
+    parser.add_argument("--report", default=None, help="also write the cross-validation report as JSON here")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    from . import __version__
+    from .engine import Engine
+
+    started = time.time()
+    examples: list[Example] = []
+    trained_on = []
+    for spec in args.sets:
+        questions, folder = parse_spec(spec)
+        items = read_items(questions)
+        engine = Engine.load(index_for(folder, Path(args.cache), args.quiet))
+        name = questions.stem
+        examples += collect(name, engine, items)
+        trained_on.append({"questions": questions.name, "articles": folder.name, "count": len(items),
+                           "sha256": hashlib.sha256(questions.read_bytes()).hexdigest()})
+        print(f"collected {len(items)} questions of {name}", file=sys.stderr)
+    predictions = cross_validate(examples, args.C)
+    threshold_sets = set(args.threshold_on or [Path(parse_spec(args.sets[0])[0]).stem])
+    chosen = [(ex, p) for ex, p in zip(examples, predictions) if ex.set_name in threshold_sets]
+    answer_threshold, confident_threshold = choose_thresholds([e for e, _ in chosen], [p for _, p in chosen])
+    results = []
+    for name in dict.fromkeys(ex.set_name for ex in examples):
+        pairs = [(ex, p) for ex, p in zip(examples, predictions) if ex.set_name == name]
+        results.append(score(name, [e for e, _ in pairs], [p for _, p in pairs], answer_threshold))
+    sentence, span = fit_models(examples, args.C)
+    import sklearn
+
+    model = AnswerModel(sentence, span, answer_threshold, confident_threshold, {
+        "trained_on": trained_on, "threshold_on": sorted(threshold_sets),
+        "policy": {"max_refused_answerable": MAX_REFUSED_ANSWERABLE, "confident_precision": CONFIDENT_PRECISION},
+        "cross_validation": {r.name: {k: v for k, v in r.__dict__.items() if k != "name"} for r in results},
+        "fitted_with": f"scikit-learn {sklearn.__version__} LogisticRegression(C={args.C}), hoi-dap {__version__}",
+        "command": "qa fit " + " ".join(args.sets),
+    })
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(model.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    if args.report:
+        Path(args.report).write_text(json.dumps([r.__dict__ for r in results], indent=1), encoding="utf-8")
+    print(format_results(results, answer_threshold, confident_threshold))
+    print(f"wrote {args.out} in {time.time() - started:.0f}s", file=sys.stderr)
+    return 0
+
+
+def format_results(results: list[SetResult], answer_threshold: float, confident_threshold: float) -> str:
+    lines = [f"cross-validated by article ({FOLDS} folds); refuse below {answer_threshold:.3f}, "
+             f"confident from {confident_threshold:.3f}",
+             "| set | n (ans/unans) | ceiling | contains, never refusing | contains | span EM | span F1 | "
+             "refused answerable | refused unanswerable |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| {r.name} | {r.questions} ({r.answerable}/{r.unanswerable}) | {r.ceiling:.3f} | "
+                     f"{r.containment_never_refusing:.3f} | {r.containment:.3f} | {r.span_exact:.3f} | {r.span_f1:.3f} | "
+                     f"{r.refused_answerable:.3f} | {r.refused_unanswerable:.3f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""The question, analysed once: its forms, weighted terms, the asked type and what it names.
+
+Retrieval uses its terms; answering uses all of it. Everything here is general Vietnamese (and
+English) question grammar: question words, the kinds of answer they ask for, and the words around
+them. Nothing depends on the articles except the term weights (idf from the index).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .glossary import english_to_vietnamese, expand_abbreviations, is_english
+from .vntext import fold, has_diacritics, search_form
+
+# Asked types, from the question words (patterns run on the folded question, or on English).
+# Order matters: the first that matches wins ("ai viết bài" asks for the author, not any person).
+_ASKED: list[tuple[str, re.Pattern]] = [
+    ("summary", re.compile(r"\b(tom tat|tom luoc|noi dung chinh|y chinh|summari[sz]e|summary|main points|key points)\b")),
+    ("photo", re.compile(r"\b(ai chup|chup boi|anh (cua|do) ai|nguoi chup|tac gia (buc |cua )?anh|who took|photo(graph)? (credit|by)|photographer)\b")),
+    ("author", re.compile(r"\b(ai viet|tac gia|nguoi viet|phong vien nao|but danh|chap but|ky ten|who wrote|written by|author|byline|reporter)\b")),
+    ("outlet", re.compile(r"\b(bao nao|to bao|trang (bao|tin|web) nao|dang tren|dang o|nguon (bai|tin|nao|cua bai)|co quan bao chi|"
+                          r"which (news)?paper|which (outlet|site|website|publication|newspaper)|what (outlet|newspaper|site|publication)|published (by|in|on) which|source of (the|this) article)\b")),
+    ("published", re.compile(r"\b((duoc )?(dang|dang tai|xuat ban|dang len|phat hanh)( bai| tin)? (vao |luc |trong )?(ngay nao|khi nao|luc nao|bao gio|hom nao|may gio|thoi gian nao|nam nao)|"
+                             r"ngay dang|gio dang|thoi gian dang|ngay xuat ban|"
+                             r"when was .{0,60}(published|posted)|what (time|date|day) was .{0,60}(published|posted)|publication date|date of publication)\b")),
+    ("role", re.compile(r"\b(chuc vu|chuc danh|giu chuc|cuong vi|vai tro gi|lam chuc|what (position|title|role|post)|which (position|title|post))\b")),
+    ("reason", re.compile(r"\b(vi sao|tai sao|ly do|nguyen nhan|why|what caused|reason)\b")),
+    ("date", re.compile(r"\b(ngay nao|ngay may|ngay bao nhieu|khi nao|bao gio|nam nao|nam bao nhieu|thang nao|thang may|luc nao|"
+                        r"hom nao|thoi gian nao|thoi diem nao|vao thoi gian|the ky nao|may gio|gio nao|thoi gian|"
+                        r"when|what date|which date|what day|what year|which year|which month|what time|what century)\b")),
+    ("number", re.compile(r"\b(bao nhieu|may|so luong|ty le|how many|how much|what number|what percentage|what share|how long|how far|how old)\b")),
+    ("person", re.compile(r"(^|\W)(ai|nguoi nao|vi nao|dong chi nao|ong nao|ba nao|nhan vat nao|who|whom|whose)(\W|$)")),
+    ("organization", re.compile(r"\b(co quan nao|don vi nao|to chuc nao|ban nao|so nao|bo nao|cong ty nao|doanh nghiep nao|hoi nao|"
+                                r"(which|what) ((\w+ ){0,4})(body|bodies|agency|agencies|organi[sz]ations?|committees?|commission|department|ministry|company|unit|units))\b")),
+    ("place", re.compile(r"\b(o dau|tai dau|den dau|di dau|noi nao|cho nao|dia diem|dia ban nao|dia phuong nao|quan nao|huyen nao|tinh nao|"
+                         r"thanh pho nao|phuong nao|xa nao|nuoc nao|quoc gia nao|vung nao|khu vuc nao|where|which (city|country|province|district|ward|place|region))\b")),
+    ("document", re.compile(r"\b((quyet dinh|ke hoach|chi thi|nghi quyet|ket luan|thong tu|nghi dinh|quy dinh|cong van|van ban|luat|"
+                            r"hiep uoc|hiep dinh|tac pham|cuon sach|bo luat|sac lenh|du an|de an|chuong trinh)( so)? (nao|gi)|"
+                            r"(which|what) (decision|plan|directive|resolution|conclusion|circular|decree|document|regulation|law|treaty|book|work|programme|program))\b")),
+    ("list", re.compile(r"\b(nhung|cac) (\w+ ){0,3}(nao|gi)\b|\bgom (nhung )?(gi|nao)\b|\bwhich (\w+ )?\w+s\b|\bwhat (\w+ )?(tasks|measures|solutions|contents|things)\b")),
+    ("manner", re.compile(r"\b(nhu the nao|the nao|ra sao|bang cach nao|lam sao|how did|how does|how do|how is|how are|how was|how were|in what way)\b")),
+]
+# Question words: the gap the answer fills. Not content to be matched in the article.
+_WH_FOLDED = {"ai", "gi", "nao", "dau", "may", "sao", "bao", "nhieu", "gio", "khong", "chua", "nhi", "vay", "the",
+              "a", "u", "ha", "nhe", "hay"}
+_WH_PHRASES = re.compile(r"\b(bao nhieu|bao gio|khi nao|the nao|nhu the nao|o dau|tai dau|la gi|la ai|vi sao|tai sao|nao|gi|ai|dau|may)\b")
+_ENGLISH_WH = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how"}
+# Chat filler around a question ("cho mình hỏi", "vậy", "ạ"): not content.
+_FILLER = re.compile(r"\b(cho (minh|em|toi|to|tui) hoi|xin hoi|cho hoi|ban oi|ad oi|oi|a|nhe|nha|vay|the|nhi|ha|hả|voi)\b")
+_YEAR = re.compile(r"(?<![\w/.-])(?:1[0-9]|20)\d{2}(?![\w/-])")
+_NUMBER = re.compile(r"(?<![\w/.-])\d+(?:[.,]\d+)*(?![\w/-])")
+_CODE = re.compile(r"\b\d+[-/][\w/-]*[^\W\d_][\w/-]*|\b[A-ZĐ]+[-/]\d[\w/-]*")
+_ACRONYM = re.compile(r"\b[A-ZĐ]{2,}[A-ZĐ&]*\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A question word or word pair, in the form it is matched in, with its weight."""
+
+    text: str  # "quyết định" (exact: typed with diacritics) or "quyet dinh" (folded)
+    exact: bool
+    idf: float
+    bigram: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    text: str  # as asked (cleaned: NFC, one line)
+    folded: str
+    english: bool
+    asked: str  # one of ASKED_TYPES
+    terms: tuple[Term, ...]
+    names: tuple[str, ...] = ()  # folded capitalised names ("cau giay"), acronyms and codes the question names
+    years: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    before_wh: tuple[str, ...] = ()  # folded content words right before the question word ("duoc goi la")
+    after_wh: tuple[str, ...] = ()
+    asked_noun: str = ""  # folded noun the question word qualifies: "co quan" in "cơ quan nào", "hoi nghi" in "bao nhiêu hội nghị"
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def content_idf(self) -> float:
+        return sum(t.idf for t in self.terms if not t.bigram) or 1.0
+
+    def with_vector(self, vector: np.ndarray) -> "Question":
+        return replace(self, vector=vector)
+
+
+ASKED_TYPES = ("summary", "photo", "author", "outlet", "published", "role", "reason", "date", "number", "person",
+               "organization", "place", "document", "list", "manner", "fact")
+METADATA_TYPES = ("author", "outlet", "published", "photo")
+
+
+def asked_type(question: str) -> str:
+    folded = fold(question)
+    folded = re.sub(r"\bmay (lanh|bay|tinh|moc|anh)\b", " ", folded)  # "máy" typed without tones is no question word
+    for name, pattern in _ASKED:
+        if pattern.search(folded):
+            return name
+    return "fact"
+
+
+def analyse(question: str, df=None, n_docs: int = 0) -> Question:
+    """Analyse a cleaned question. `df(term, exact) -> documents containing it` gives term weights."""
+    english = is_english(question)
+    folded = fold(question)
+    asked = asked_type(question)
+    terms = _terms(question, english, df, n_docs)
+    names = _names(question, english)
+    years = tuple(dict.fromkeys(_YEAR.findall(question)))
+    numbers = tuple(dict.fromkeys(n for n in _NUMBER.findall(question) if n not in years))
+    before, after, noun = _around_question_word(folded) if not english else ((), (), _english_noun(question))
+    return Question(text=question, folded=folded, english=english, asked=asked, terms=terms, names=names,
+                    years=years, numbers=numbers, before_wh=before, after_wh=after, asked_noun=noun)
+
+
+def _idf(df, term: str, exact: bool, n_docs: int) -> float:
+    if df is None or not n_docs:
+        return 1.0
+    count = df(term, exact)
+    # BM25's idf; a word no passage holds gets the largest weight: if the question needs it, its absence matters
+    return math.log(1 + (n_docs - count + 0.5) / (count + 0.5))
+
+
+def _terms(question: str, english: bool, df, n_docs: int) -> tuple[Term, ...]:
+    """Content words and word pairs of the question (Vietnamese words of an English one), weighted by idf."""
+    if english:
+        sources = [(p, False) for p in english_to_vietnamese(question)]
+        sources += [(w, False) for w in re.findall(r"[^\W_]*[À-ỹĐđ][^\W_]*|\b[A-Z][\w-]+|\d[\w/.-]*", question)]
+        sources = [(s, False) for s, _ in sources]
+    else:
+        sources = [(_strip_filler(question), True)]
+    sources += [(form, False) for form in expand_abbreviations(question)]
+    found: dict[tuple[str, bool, bool], float] = {}
+    for text, keep_exact in sources:
+        words = re.findall(r"\w+(?:[-/.]\w+)*", search_form(text))
+        kept = []
+        for w in words:
+            if fold(w) in _WH_FOLDED or (english and w in _ENGLISH_WH):
+                kept.append(None)
+                continue
+            exact = keep_exact and has_diacritics(w)
+            form = w if exact else fold(w)
+            kept.append((form, exact))
+            key = (form, exact, False)
+            found[key] = max(found.get(key, 0.0), _idf(df, form, exact, n_docs))
+        for a, b in zip(kept, kept[1:]):
+            if a is None or b is None:
+                continue
+            exact = a[1] and b[1]
+            form = f"{a[0]} {b[0]}" if exact else f"{fold(a[0])} {fold(b[0])}"
+            key = (form, exact, True)
+            found[key] = max(found.get(key, 0.0), _idf(df, form, exact, n_docs))
+    return tuple(Term(text=k[0], exact=k[1], idf=round(v, 4), bigram=k[2]) for k, v in found.items())
+
+
+def _strip_filler(question: str) -> str:
+    folded = fold(question)
+    out = list(question)
+    # fold() keeps one character per character of NFC text, so folded offsets are question offsets
+    if len(folded) == len(question):
+        for m in _FILLER.finditer(folded):
+            if m.group() in {"a", "the", "ha", "voi", "oi"} and not (m.start() > len(folded) - 6 or m.group() == "oi"):
+                continue  # "a", "thế", "hà", "với" are words inside a question; filler only at its end
+            for i in range(m.start(), m.end()):
+                out[i] = " "
+    return "".join(out)
+
+
+_HONORIFICS = {"ông", "bà", "anh", "chị", "cô", "chú", "em", "đồng", "chí", "ngài", "mr", "mrs", "ms", "dr"}
+
+
+def _names(question: str, english: bool = False) -> tuple[str, ...]:
+    """Folded proper names, acronyms and codes the question names (what the answer's article must name).
+
+    The question's first word is capitalised whatever it is ("Huyện Tam Nông ...", "Phía TP ..."), so
+    it is dropped from a run it opens; honorifics ("Ông", "Bà") are not part of a name. In an English
+    question only Vietnamese-spelled runs, acronyms and codes count: "Hanoi" or "Decision" are English.
+    """
+    names: list[str] = []
+    text = question.replace("’s", "").replace("'s", "")
+    for m in _CODE.finditer(text):
+        names.append(fold(m.group()))
+    tokens = list(re.finditer(r"[^\W\d_]+", text))
+    runs: list[list[str]] = []
+    run: list[str] = []
+    for i, tok in enumerate(tokens):
+        word = tok.group()
+        glued = i > 0 and text[tokens[i - 1].end():tok.start()] in (" ", ".", ". ", "-")
+        if word[:1].isupper():
+            if run and not glued:
+                runs.append(run)
+                run = []
+            if i == 0:
+                continue  # the sentence's own capital
+            run.append(word)
+        else:
+            if run:
+                runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    for run in runs:
+        while run and run[0].lower() in _HONORIFICS:
+            run = run[1:]
+        if not run:
+            continue
+        acronym = len(run) == 1 and run[0].isupper() and len(run[0]) >= 2
+        if english and not acronym:
+            # "Can Tho Party Secretary Lê Minh Khôi": the Vietnamese name starts at its first accented word
+            start = next((i for i, w in enumerate(run) if has_diacritics(w)), None)
+            if start is None:
+                continue
+            run = run[start:]
+        phrase = " ".join(run)
+        names.append(fold(phrase))
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def _around_question_word(folded: str) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """Words right before and after the question word, and the noun it qualifies.
+
+    "Con cháu của họ được gọi là gì?" -> before ("duoc", "goi", "la"): in the article the answer
+    follows these words. "Ai là Bí thư Quận ủy?" -> after ("la", "bi", "thu"): the answer precedes
+    or neighbours them. "Cơ quan nào ban hành ...?" -> noun "co quan".
+    """
+    words = re.findall(r"\w+(?:[-/.]\w+)*", folded)
+    spot = None
+    for i, w in enumerate(words):
+        if w in ("gi", "nao", "ai", "dau") or (w == "bao" and i + 1 < len(words) and words[i + 1] in ("nhieu", "gio")) \
+                or (w == "may" and i + 1 < len(words)):
+            spot = i
+            break
+    if spot is None:
+        return (), (), ""
+    before = tuple(w for w in words[max(0, spot - 3):spot])
+    skip = 2 if words[spot] == "bao" else 1
+    after = tuple(w for w in words[spot + skip:spot + skip + 3])
+    noun = ""
+    if words[spot] == "nao" and spot >= 1:
+        noun = " ".join(words[max(0, spot - 2):spot]) if spot >= 2 and words[spot - 2] not in ("la", "o", "tai", "cua", "vao", "nhung", "cac") \
+            else words[spot - 1]
+    elif words[spot] in ("bao", "may"):
+        counted = words[spot + skip:spot + skip + 2]
+        noun = " ".join(counted)
+    return before, after, noun
+
+
+def _english_noun(question: str) -> str:
+    m = re.search(r"\bhow (?:many|much) ([a-z' -]+?)(?: did| do| does| were| was| are| is| have| has| in| of|\?|$)",
+                  question.lower())
+    if m:
+        vietnamese = english_to_vietnamese(m.group(1))
+        return fold(vietnamese[0]) if vietnamese else ""
+    return ""
