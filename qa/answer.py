@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from . import spans as span_kinds
-from .question import METADATA_TYPES, Question
+from .errors import QAError
+from .question import Question
 from .records import Answer, Article, Hit
 from .sentences import SentenceTable
 from .vntext import fold, search_form, sentence_spans
@@ -39,13 +40,15 @@ SENTENCE_FEATURES = (
     "missing_idf", "names_missing", "years_missing", "numbers_missing",
     "typed_question", "type_match_strong", "type_match_weak", "log_words", "is_title", "is_metadata", "metadata_match",
     "english", "lead", "anchor_in_sentence", "question_names", "typed_proximity",
-    "names_missing_near", "years_missing_near", "missing_idf_near",
+    "names_missing_near", "years_missing_near", "missing_idf_near", "predicate_coverage",
 )
 SPAN_FEATURES = (
     "kind_date", "kind_number", "kind_person", "kind_role", "kind_organization", "kind_place", "kind_document",
     "kind_credit", "kind_capital", "kind_quote", "kind_clause", "kind_after_anchor", "kind_sentence",
     "type_match", "question_overlap", "anchor_distance", "after_anchor", "before_anchor", "log_words", "long",
-    "noun_next", "relative_position", "surname_start", "proximity", "typed_mismatch",
+    "noun_next", "relative_position", "surname_start", "proximity", "typed_mismatch", "strong_match",
+    "after_copula", "after_place_word", "after_agent_word", "after_time_word", "question_word_before",
+    "question_word_after", "no_question_words", "after_horizon_word", "title_before", "inside_capital_run",
 )
 
 
@@ -156,6 +159,11 @@ def coverage(q: Question, profile: _Profile, pairs: bool = False) -> float:
     return sum(t.idf for t in terms if profile.has(t)) / total
 
 
+def _is_acronym(word: str) -> bool:
+    """Vietnamese syllables always have a vowel; "hcm", "ubnd", "tp" do not."""
+    return 2 <= len(word) <= 6 and word.isalpha() and not re.search(r"[aeiouy]", word)
+
+
 def _mentions(padded: str, name: str) -> bool:
     words = " ".join(re.findall(r"\w+", name))
     return f" {words} " in padded
@@ -167,8 +175,23 @@ class Answerer:
     def __init__(self, articles: dict[str, Article], sentences: SentenceTable, model: AnswerModel | None = None):
         self.articles = articles
         self.sentences = sentences
-        self.model = model if model is not None else default_model()
-        self._article_text: dict[str, str] = {}
+        self._model = model
+
+    @property
+    def model(self) -> AnswerModel:
+        """The fitted model, loaded on first use (finding candidates needs none, so `qa fit` runs without one)."""
+        if self._model is None:
+            try:
+                self._model = default_model()
+            except (ValueError, KeyError, OSError) as exc:
+                raise QAError(f"the answer model {MODEL_PATH} cannot be used ({exc})") from None
+            if self._model is None:
+                raise QAError(f"the answer model {MODEL_PATH} is missing; reinstall hoi-dap or run `qa fit`")
+        return self._model
+
+    @model.setter
+    def model(self, value: AnswerModel) -> None:
+        self._model = value
 
     # -- article-level facts, memoised --
     def article_profile(self, article_id: str) -> _Profile:
@@ -200,18 +223,15 @@ class Answerer:
         return (len(names) / len(q.names) if q.names else 0.0, len(years) / len(q.years) if q.years else 0.0, missing)
 
     def _acronym_found(self, name: str, article_id: str) -> bool:
-        """A name whose every word is in the article, literally or, for an acronym ("hcm" of "TP.HCM"),
-        spelled out by its initials ("Thành phố Cần Thơ" for "TPCT")."""
-        padded = self.article_profile(article_id).padded
-        words = padded.split()
-        for part in re.findall(r"\w+", name):
-            if f" {part} " in padded:
-                continue
-            n = len(part)
-            if not (2 <= n <= 6 and part.isalpha()) or not any(
-                    all(words[i + j][:1] == part[j] for j in range(n)) for i in range(len(words) - n + 1)):
-                return False
-        return True
+        """A name written with an acronym in the question ("tp hcm") spelled out in the article
+        ("thành phố cần thơ" for "tp ct"): a part without a vowel is an acronym and matches its initials."""
+        parts = re.findall(r"\w+", name)
+        if not any(_is_acronym(part) for part in parts):
+            return False
+        pattern = " ".join(
+            f"(?:{part}|{' '.join(c + '[a-z]*' for c in part)})" if _is_acronym(part) else re.escape(part)
+            for part in parts)
+        return re.search(f" {pattern} ", self.article_profile(article_id).padded) is not None
 
     # -- candidates and their features --
     def candidates(self, q: Question, ranked: list[tuple[Hit, float]]) -> list[Candidate]:
@@ -293,7 +313,7 @@ class Answerer:
                 float(kind == "sentence" and s == 0), float(kind != "sentence"),
                 float(kind != "sentence" and kind == _METADATA_ANSWERS.get(q.asked)),
                 float(q.english), 1.0 / (1 + position), anchor, float(bool(q.names)), typed_proximity,
-                *self._near_agreement(q, _profile(window)),
+                *self._near_agreement(q, _profile(window)), _predicate_coverage(q, profile),
             ]
             sentence_cos.append(cos)
             coverages.append(cov)
@@ -321,15 +341,14 @@ class Answerer:
     def _typed_spans(self, q: Question, sentence: str, kind: str) -> list[tuple[str, tuple[int, int]]]:
         """Typed spans of a sentence that do not merely repeat the question."""
         asked = q.folded
-        return [(k, (a, b)) for k, (a, b) in span_kinds.all_spans(sentence)
-                if k != "clause" and fold(sentence[a:b]) not in asked]
+        return [(k, (a, b)) for k, (a, b) in _spans_of(sentence) if k != "clause" and fold(sentence[a:b]) not in asked]
 
     # -- answering --
     def answer(self, q: Question, ranked: list[tuple[Hit, float]], k: int = 5) -> Answer:
         hits = [hit for hit, _ in ranked]
         if q.asked == "summary" and hits:
             return self.summary(q, hits, k)
-        candidates = self.candidates(q, ranked) if self.model else []
+        candidates = self.candidates(q, ranked)
         if not candidates:
             return self._refusal(q, hits, k)
         probabilities = self.model.sentence.probability(np.stack([c.features for c in candidates]))
@@ -359,11 +378,14 @@ class Answerer:
         if q.asked in ("list", "fact", "reason", "manner") or article.text[s:e].rstrip().endswith(":"):
             s, e = _with_elaboration(article.text, s, e)
         span_at = self.best_span(q, article.text, best.start, best.end)
+        if span_at[1] - span_at[0] > MAX_EXCERPT:  # a clause answer longer than a quote: its first clauses
+            span_at = _window(article.text, span_at[0], span_at[1], (span_at[0], span_at[0]))
         a, b = _window(article.text, s, e, span_at)
         excerpt = article.text[a:b]
         shown = ("…" if a > s else "") + excerpt + ("…" if b < e else "")
         span_text = article.text[span_at[0]:span_at[1]]
-        text = f"{span_text} — {shown} [1]" if span_text.strip() != excerpt.strip() else f"{shown} [1]"
+        # the short answer first, unless it is most of the quote anyway
+        text = f"{span_text} — {shown} [1]" if len(span_text) < 0.6 * len(excerpt) else f"{shown} [1]"
         # the passage that holds the quoted sentence is the citation (a neighbour chunk may hold it better)
         holder = next((h for h, _ in ranked if h.article_id == article.id and h.start <= a and b <= h.end), hit)
         cited = replace(holder, highlight=span_at)
@@ -382,7 +404,7 @@ class Answerer:
         answers = span_kinds.ANSWERS.get(q.asked, set())
         typed = bool(answers) and q.asked not in ("list", "reason", "manner", "summary")
         anchors = _anchors(q, folded_sentence)
-        options: list[tuple[str, int, int]] = [(k, a, b) for k, (a, b) in span_kinds.all_spans(sentence)]
+        options: list[tuple[str, int, int]] = [(k, a, b) for k, (a, b) in _spans_of(sentence)]
         anchor_end = _phrase_end(folded_sentence, q.before_wh)
         if anchor_end is not None:  # "được gọi là | Anak Kudaya Nagar ..." up to the clause end
             rest = sentence[anchor_end:]
@@ -400,13 +422,16 @@ class Answerer:
                 continue
             seen.add((kind, a, b))
             span_words = re.findall(r"\w+", fold(sentence[a:b]))
-            if not span_words:
-                continue
+            if not span_words or (kind != "sentence" and all(w in question_words for w in span_words)):
+                continue  # a span the question already says is not its answer
             overlap = sum(w in question_words for w in span_words) / len(span_words)
             distance = min((max(0, m.start() - b, a - m.end()) for m in matched), default=len(sentence))
             after_anchor = 1.0 if anchor_end is not None and 0 <= a - anchor_end <= 3 else 0.0
             before_anchor = 1.0 if before_at is not None and 0 <= before_at - b <= 3 else 0.0
             following = fold(sentence[b:b + 30]).split()[:2]
+            before = re.findall(r"\w+", fold(sentence[max(0, a - 25):a]))[-2:]
+            last = before[-1] if before else ""
+            pair = " ".join(before)
             noun_next = 1.0 if q.asked_noun and " ".join(following).startswith(q.asked_noun.split()[0]) else 0.0
             features = [float(kind == name) for name in ("date", "number", "person", "role", "organization", "place",
                                                           "document", "credit", "capital", "quote", "clause",
@@ -415,7 +440,16 @@ class Answerer:
                          math.log1p(len(span_words)), float(len(span_words) > 12), noun_next, a / max(1, len(sentence)),
                          float(sentence[a:b].split()[0].lower() in span_kinds.SURNAMES),
                          _proximity(anchors, a, b, q),
-                         float(typed and kind not in answers)]
+                         float(typed and kind not in answers), float(_strong(q.asked, kind, sentence[a:b])),
+                         float(last in _COPULA or pair in _COPULA), float(last in _PLACE_WORDS),
+                         float(last in _AGENT_WORDS), float(last in _TIME_WORDS),
+                         float(last in question_words and len(last) > 1),
+                         float(bool(following) and following[0] in question_words and len(following[0]) > 1),
+                         float(overlap == 0),
+                         float(bool(_HORIZON.search(fold(sentence[max(0, a - 30):a])))),
+                         float(bool(span_kinds.TITLE_BEFORE.search(sentence[max(0, a - 60):a]))),
+                         float(a > 1 and sentence[a - 1] == " " and bool(re.search(r"(?:^|\s)[^\W\d_]*$", sentence[:a - 1]))
+                               and sentence[:a - 1].split()[-1][:1].isupper() if sentence[:a - 1].split() else False)]
             out.append((kind, s + a, s + b, np.array(features, dtype=float)))
         return out
 
@@ -464,6 +498,34 @@ def _strong(asked: str, kind: str, text: str) -> bool:
 
 def _announces(text: str, s: int, e: int, s2: int, e2: int) -> bool:
     return text[s:e].rstrip().endswith(":") or bool(_ELABORATION.match(text[s2:e2]))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _spans_of(sentence: str) -> tuple[tuple[str, tuple[int, int]], ...]:
+    """Typed spans depend on the sentence only: computed once per sentence, whatever is asked."""
+    return tuple(span_kinds.all_spans(sentence))
+
+
+# Words that, right before a span, say what kind of thing follows (general Vietnamese grammar).
+_COPULA = {"la", "goi la", "ten la", "gom", "bao gom", "nhu", "chinh la", "tuc la", "la do"}
+_PLACE_WORDS = {"tai", "o", "den", "tu", "toi", "ve", "qua", "thuoc"}
+_AGENT_WORDS = {"do", "boi", "cua", "voi", "cho"}
+_TIME_WORDS = {"vao", "ngay", "nam", "luc", "thang", "tu", "den", "truoc", "sau", "khi"}
+
+# "tầm nhìn đến năm 2045", "giai đoạn 2021-2030": a plan's horizon, not when something happened.
+_HORIZON = re.compile(r"(?:den|toi|tam nhin|giai doan|thoi ky|truoc)\s*(?:nam|thang)?\s*$")
+
+_LIGHT = {"la", "co", "duoc", "cua", "va", "voi", "o", "tai", "cho", "da", "se", "dang", "thi", "ma", "nhung", "cac",
+          "mot", "nay", "do", "vao", "ra", "den", "tu", "nhu", "the", "ve"}
+
+
+def _predicate_coverage(q: Question, profile: "_Profile") -> float:
+    """Share of the words around the question word ("ai | phát biểu chỉ đạo", "được gọi | là gì") found
+    in the sentence: the answer attaches to that predicate, not to the question's context words."""
+    words = [w for w in (*q.before_wh, *q.after_wh) if w not in _LIGHT and len(w) > 1]
+    if not words:
+        return 0.0
+    return sum(f" {w} " in profile.padded for w in words) / len(words)
 
 
 def _anchors(q: Question, folded_sentence: str) -> list[tuple[float, int, int]]:

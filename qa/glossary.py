@@ -4,7 +4,7 @@ English questions meet Vietnamese articles: the multilingual embedder bridges th
 this glossary lets the lexical side (BM25, word coverage) see Vietnamese words too. Everything here
 is common vocabulary of Vietnamese public life and news: no name, place, outlet or phrase of any
 particular article (tests/test_no_corpus_facts.py checks that against the shipped articles).
-Acronyms that are not in the table are matched by their initials instead (`initials_match`).
+Acronyms that are not in the table are matched by their initials (qa/answer.py, `_acronym_found`).
 """
 from __future__ import annotations
 
@@ -161,11 +161,6 @@ def expand_abbreviations(text: str) -> list[str]:
         if key in capitals or (len(key) >= 4 and key in lowered):
             out.extend(forms)
     return out
-
-
-def initials_match(acronym: str, words: list[str]) -> bool:
-    """Whether folded syllables spell an acronym by their initials ("hcm" ~ "ho chi minh")."""
-    return len(words) == len(acronym) and all(w[:1] == c for w, c in zip(words, acronym))
 
 
 def is_english(question: str) -> bool:

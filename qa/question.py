@@ -170,7 +170,7 @@ def _strip_filler(question: str) -> str:
     return "".join(out)
 
 
-_HONORIFICS = {"ông", "bà", "anh", "chị", "cô", "chú", "em", "đồng", "chí", "ngài", "mr", "mrs", "ms", "dr"}
+_HONORIFICS = {"ông", "bà", "anh", "chị", "cô", "chú", "em", "ngài", "mr", "mrs", "ms", "dr"}
 
 
 def _names(question: str, english: bool = False) -> tuple[str, ...]:
@@ -184,9 +184,11 @@ def _names(question: str, english: bool = False) -> tuple[str, ...]:
     text = question.replace("’s", "").replace("'s", "")
     for m in _CODE.finditer(text):
         names.append(fold(m.group()))
+    text = _CODE.sub(lambda m: " " * len(m.group()), text)  # a code's letters are not names of their own
     tokens = list(re.finditer(r"[^\W\d_]+", text))
     runs: list[list[str]] = []
     run: list[str] = []
+    ends_before_lower: set[int] = set()  # runs directly followed by a lowercase word ("Quyết định")
     for i, tok in enumerate(tokens):
         word = tok.group()
         glued = i > 0 and text[tokens[i - 1].end():tok.start()] in (" ", ".", ". ", "-")
@@ -199,13 +201,20 @@ def _names(question: str, english: bool = False) -> tuple[str, ...]:
             run.append(word)
         else:
             if run:
+                if text[tokens[i - 1].end():tok.start()] == " ":
+                    ends_before_lower.add(len(runs))
                 runs.append(run)
             run = []
     if run:
         runs.append(run)
-    for run in runs:
-        while run and run[0].lower() in _HONORIFICS:
-            run = run[1:]
+    for index, run in enumerate(runs):
+        # One capitalised syllable before a lowercase one is a capitalised common noun ("Quyết định",
+        # "Trung ương"), not a name; a foreign one-word name ("Kudaya và ...") has several syllables.
+        if len(run) == 1 and index in ends_before_lower and not run[0].isupper() and len(
+                re.findall(r"[aeiouy]+", fold(run[0]))) < 2:
+            continue
+        while run and (run[0].lower() in _HONORIFICS or [w.lower() for w in run[:2]] == ["đồng", "chí"]):
+            run = run[2:] if run[0].lower() == "đồng" else run[1:]
         if not run:
             continue
         acronym = len(run) == 1 and run[0].isupper() and len(run[0]) >= 2

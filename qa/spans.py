@@ -67,7 +67,11 @@ _ROLE_HEAD = re.compile(
     r"Thượng tá|Trung tá|Thiếu tá|Tổng Thư ký|Thư ký|Chủ nhiệm|Người phát ngôn|Đại sứ|Tổng Lãnh sự|Chỉ huy trưởng|"
     r"Chủ nhiệm|Trưởng đoàn|Trưởng ban|Trưởng phòng|Tổng biên tập|Nhà văn|Nhà thơ|Nhà báo|Giáo sư|Phó Giáo sư|Tiến sĩ|"
     r"Bác sĩ|Nghệ sĩ|Kiến trúc sư|Kỹ sư|Luật sư|Doanh nhân|Huấn luyện viên|Vận động viên|Ca sĩ)(?!\w)")
-_CLAUSE_CUT = re.compile(r"\s*[,;:()–—]\s*|\s+(?=(?:và|nhưng|song|tuy nhiên|đồng thời|trong đó|theo đó|để|nhằm|vì|do|nên)\s)")
+_PUNCT_CUT = re.compile(r"\s*[,;:()–—\[\]]\s*")
+_CONJ_CUT = re.compile(r"\s+(?=(?:và|nhưng|song|tuy nhiên|đồng thời|trong đó|theo đó|để|nhằm|vì|do|nên|khi|mà)\s)")
+# A clause answer rarely keeps its joining word: "và tổng hợp dữ liệu" answers as "tổng hợp dữ liệu".
+_LEADING = re.compile(r"^(?:và|nhưng|song|để|nhằm|vì|do|nên|khi|mà|là|thì|đến|tới|từ|tại|ở|với|cho|của|bởi|trong|theo)\s+",
+                      re.IGNORECASE)
 
 
 def dates(sentence: str) -> list[Span]:
@@ -87,6 +91,10 @@ def numbers(sentence: str) -> list[Span]:
         spans.append((a, b))
     return spans
 
+
+# A title, rank or honorific right before a name: the name is a person's ("Chủ tịch UBND tỉnh, ông ...").
+TITLE_BEFORE = re.compile(
+    _ROLE_HEAD.pattern.replace("(?<!\\w)(?:", "(?<!\\w)(?:ông|bà|anh|chị|đồng chí|") + r"[^.;:]{0,50}$", re.IGNORECASE)
 
 # Common Vietnamese family names (general vocabulary: where a personal name inside a run of capitals starts).
 SURNAMES = set(
@@ -202,17 +210,29 @@ def quoted(sentence: str) -> list[Span]:
     return [m.span(1) for m in _QUOTED.finditer(sentence)]
 
 
-def clauses(sentence: str) -> list[Span]:
-    """The sentence cut at punctuation and conjunctions: the pieces a clause answer is made of."""
-    spans = []
-    cursor = 0
-    for m in _CLAUSE_CUT.finditer(sentence):
+def _cut(text: str, offset: int, pattern: re.Pattern) -> list[Span]:
+    spans, cursor = [], 0
+    for m in pattern.finditer(text):
         if m.start() > cursor:
-            spans.append((cursor, m.start()))
+            spans.append((offset + cursor, offset + m.start()))
         cursor = m.end()
-    if cursor < len(sentence):
-        spans.append((cursor, len(sentence.rstrip(" .!?…"))))
-    return [(a, b) for a, b in spans if b - a >= 2]
+    if cursor < len(text):
+        spans.append((offset + cursor, offset + len(text.rstrip(" .!?…"))))
+    return spans
+
+
+def clauses(sentence: str) -> list[Span]:
+    """The pieces a clause answer is made of: the sentence cut at punctuation, those pieces cut again
+    at conjunctions, and each piece without its joining word ("và", "để", "tại", ...)."""
+    pieces = _cut(sentence, 0, _PUNCT_CUT)
+    pieces += [sub for a, b in pieces for sub in _cut(sentence[a:b], a, _CONJ_CUT)]
+    out = []
+    for a, b in pieces:
+        out.append((a, b))
+        lead = _LEADING.match(sentence[a:b])
+        if lead and a + lead.end() < b:
+            out.append((a + lead.end(), b))
+    return [(a, b) for a, b in dict.fromkeys(out) if b - a >= 2]
 
 
 EXTRACTORS: dict[str, Callable[[str], list[Span]]] = {
