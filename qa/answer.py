@@ -40,7 +40,8 @@ SENTENCE_FEATURES = (
     "missing_idf", "names_missing", "years_missing", "numbers_missing",
     "typed_question", "type_match_strong", "type_match_weak", "log_words", "is_title", "is_metadata", "metadata_match",
     "english", "lead", "anchor_in_sentence", "question_names", "typed_proximity",
-    "names_missing_near", "years_missing_near", "missing_idf_near", "predicate_coverage",
+    "names_missing_near", "years_missing_near", "missing_idf_near", "predicate_coverage", "typed_next_to_name",
+    "dates_named_document",
 )
 SPAN_FEATURES = (
     "kind_date", "kind_number", "kind_person", "kind_role", "kind_organization", "kind_place", "kind_document",
@@ -49,6 +50,7 @@ SPAN_FEATURES = (
     "noun_next", "relative_position", "surname_start", "proximity", "typed_mismatch", "strong_match",
     "after_copula", "after_place_word", "after_agent_word", "after_time_word", "question_word_before",
     "question_word_after", "no_question_words", "after_horizon_word", "title_before", "inside_capital_run",
+    "dates_named_document",
 )
 
 
@@ -300,10 +302,13 @@ class Answerer:
                 strong = weak = float(kind == _METADATA_ANSWERS.get(q.asked))
             anchor = 1.0 if q.before_wh and _mentions(profile.padded, " ".join(q.before_wh[-2:])) else 0.0
             if kind == "sentence":
-                anchors = _anchors(q, fold(text))
+                folded_text = fold(text)
+                anchors = _anchors(q, folded_text)
                 typed_proximity = max((_proximity(anchors, a, b, q) for k, (a, b) in spans if k in answers), default=0.0)
+                names_at = _name_positions(q, folded_text)
+                next_to_name = max((_closeness(names_at, a, b) for k, (a, b) in spans if k in answers), default=0.0)
             else:
-                typed_proximity = float(kind == _METADATA_ANSWERS.get(q.asked))
+                typed_proximity = next_to_name = float(kind == _METADATA_ANSWERS.get(q.asked))
             position = (index - table_rows.start) if index is not None and kind == "sentence" else 0
             features = [
                 cos, 0.0, max(prev_cos, next_cos), hit_cos, 1.0 / (1 + h), hit.score / best_score,
@@ -313,7 +318,8 @@ class Answerer:
                 float(kind == "sentence" and s == 0), float(kind != "sentence"),
                 float(kind != "sentence" and kind == _METADATA_ANSWERS.get(q.asked)),
                 float(q.english), 1.0 / (1 + position), anchor, float(bool(q.names)), typed_proximity,
-                *self._near_agreement(q, _profile(window)), _predicate_coverage(q, profile),
+                *self._near_agreement(q, _profile(window)), _predicate_coverage(q, profile), next_to_name,
+                float(q.asked == "date" and kind == "sentence" and bool(_dated_codes(q, text))),
             ]
             sentence_cos.append(cos)
             coverages.append(cov)
@@ -404,6 +410,7 @@ class Answerer:
         answers = span_kinds.ANSWERS.get(q.asked, set())
         typed = bool(answers) and q.asked not in ("list", "reason", "manner", "summary")
         anchors = _anchors(q, folded_sentence)
+        dated = _dated_codes(q, sentence) if q.asked == "date" else set()
         options: list[tuple[str, int, int]] = [(k, a, b) for k, (a, b) in _spans_of(sentence)]
         anchor_end = _phrase_end(folded_sentence, q.before_wh)
         if anchor_end is not None:  # "được gọi là | Anak Kudaya Nagar ..." up to the clause end
@@ -449,7 +456,8 @@ class Answerer:
                          float(bool(_HORIZON.search(fold(sentence[max(0, a - 30):a])))),
                          float(bool(span_kinds.TITLE_BEFORE.search(sentence[max(0, a - 60):a]))),
                          float(a > 1 and sentence[a - 1] == " " and bool(re.search(r"(?:^|\s)[^\W\d_]*$", sentence[:a - 1]))
-                               and sentence[:a - 1].split()[-1][:1].isupper() if sentence[:a - 1].split() else False)]
+                               and sentence[:a - 1].split()[-1][:1].isupper() if sentence[:a - 1].split() else False),
+                         float((a, b) in dated)]
             out.append((kind, s + a, s + b, np.array(features, dtype=float)))
         return out
 
@@ -526,6 +534,32 @@ def _predicate_coverage(q: Question, profile: "_Profile") -> float:
     if not words:
         return 0.0
     return sum(f" {w} " in profile.padded for w in words) / len(words)
+
+
+def _dated_codes(q: Question, sentence: str) -> set[tuple[int, int]]:
+    """Offsets of the dates that date a document the question names ("Quyết định 17-QĐ/UBND ngày 3/2/2024"),
+    matched by its number alone when the question gives only that ("quyết định 17")."""
+    numbers = {re.match(r"\d+", n).group() for n in (*q.names, *q.numbers) if re.match(r"\d+", n)}
+    return {m.span(2) for m in span_kinds.DOCUMENT_DATE.finditer(sentence)
+            if re.match(r"\d+", m.group(1)).group() in numbers}
+
+
+def _name_positions(q: Question, folded_sentence: str) -> list[tuple[int, int]]:
+    """Where the names, codes and years the question states occur in a sentence."""
+    out = []
+    for name in (*q.names, *q.years):
+        words = re.findall(r"\w+", name)
+        if words:
+            pattern = r"(?<!\w)" + r"\W+".join(map(re.escape, words)) + r"(?!\w)"
+            out += [m.span() for m in re.finditer(pattern, folded_sentence)]
+    return out
+
+
+def _closeness(positions: list[tuple[int, int]], a: int, b: int) -> float:
+    """1 when text[a:b] sits right next to one of the positions, falling off over ~8 characters (a word or two):
+    "Quyết định X ngày D" states X's date; a date three clauses away is another event's."""
+    gaps = [max(0, x - b, a - y) for x, y in positions if not (a <= x and y <= b)]
+    return math.exp(-min(gaps) / 8) if gaps else 0.0
 
 
 def _anchors(q: Question, folded_sentence: str) -> list[tuple[float, int, int]]:

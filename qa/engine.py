@@ -59,7 +59,8 @@ def clean_question(question: str) -> str:
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = " ".join(text.split())
     if not text:
-        raise QuestionError("câu hỏi trống: hãy nhập một câu hỏi về nội dung các bài viết")
+        raise QuestionError("câu hỏi trống: hãy nhập một câu hỏi về nội dung các bài viết, "
+                            "ví dụ \"Hội nghị diễn ra ngày nào?\"")
     if len(text) > MAX_QUESTION_CHARS:
         raise QuestionError(
             f"câu hỏi quá dài ({len(text):,} ký tự; tối đa {MAX_QUESTION_CHARS:,}): hãy hỏi từng ý một")
@@ -142,6 +143,11 @@ class Engine:
     @classmethod
     def load(cls, index_dir: str | Path = "index", *, model: str | None = None) -> "Engine":
         """Open an index. `model`, when given, must be the model the index was built with."""
+        import os
+
+        if not isinstance(index_dir, (str, os.PathLike)) or not str(index_dir).strip():
+            raise IndexProblem(f"an index is opened by the path of its folder, e.g. qa.load('index') or --index index "
+                               f"(got {index_dir!r:.80})")
         index_dir = Path(index_dir)
         stored = store.load(index_dir)
         built_with = stored.manifest["model"]["id"]
@@ -184,16 +190,21 @@ class Engine:
         from filelock import FileLock, Timeout
 
         settings = settings or Settings()
+        store.check_build_paths(seeds, index_dir)  # the swap never deletes the seeds or a folder that is not an index
         seeds, index_dir = Path(seeds), Path(index_dir)
-        index_dir.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(index_dir.parent / f".{index_dir.name}.lock"))
         try:
+            index_dir.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire(timeout=3600)
         except Timeout:  # pragma: no cover - an hour-long build holds it
             raise QAError(f"another `qa index` is writing {index_dir}; wait for it to finish") from None
+        except OSError as exc:  # read-only, full, no permission, a file in the way: one line, nothing written
+            raise store.write_error(exc, index_dir) from None
         try:
             store.remove_leftovers(index_dir)
             return Engine._build_locked(seeds, index_dir, settings, progress, strict, embedder)
+        except OSError as exc:
+            raise store.write_error(exc, index_dir, seeds) from None
         finally:
             lock.release()
 

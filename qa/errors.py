@@ -20,3 +20,8 @@ class QuestionError(QAError):
 class ModelError(QAError):
     """The embedding model cannot be loaded."""
 
+
+
+class IndexFolderError(QAError):
+    """The index cannot be written there: the folder overlaps the seeds, holds other files, or the
+    disk refused (full, read-only, permission, busy). The previous index is left as it was."""

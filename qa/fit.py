@@ -2,8 +2,8 @@
 
     qa fit eval/news-train.jsonl ../shared/eval/viquad-train/questions.jsonl:../shared/eval/viquad-train/corpus
 
-Each argument is QUESTIONS[:ARTICLES_FOLDER] (the folder defaults to seeds/). Every folder is indexed
-with the bundled model (cached between runs), every question is retrieved and turned into candidate
+Each argument is QUESTIONS[:FOLDER] (default seeds/): a folder of articles, indexed with the bundled
+model and cached between runs, or an index folder built by `qa index`. Every question is retrieved and turned into candidate
 features exactly as `Engine.ask` does, and two scikit-learn logistic regressions are fitted: one
 scores candidate sentences, one picks the span inside the chosen sentence. Thresholds come from
 out-of-fold predictions on the sets named by --threshold-on (in-domain news questions: a threshold
@@ -76,6 +76,8 @@ def index_for(folder: Path, cache: Path, quiet: bool) -> Path:
     """A cached index of an articles folder (built with the bundled model, updated incrementally)."""
     from .engine import Engine
 
+    if (folder / "manifest.json").is_file():  # already an index
+        return folder
     key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
     index = cache / f"{folder.name}-{key}"
     Engine.build(folder, index, progress=not quiet)
@@ -256,7 +258,8 @@ def cross_validate(examples: list[Example], c: float) -> list[Prediction]:
 
     groups = [ex.group for ex in examples]
     predictions: list[Prediction | None] = [None] * len(examples)
-    for train, test in GroupKFold(n_splits=FOLDS).split(np.zeros(len(examples)), groups=groups):
+    folds = min(FOLDS, len(set(groups)))
+    for train, test in GroupKFold(n_splits=folds).split(np.zeros(len(examples)), groups=groups):
         sentence, span = fit_models([examples[i] for i in train], c)
         model = AnswerModel(sentence, span, 0.0, 1.0)
         for i in test:

@@ -96,6 +96,12 @@ def numbers(sentence: str) -> list[Span]:
 TITLE_BEFORE = re.compile(
     _ROLE_HEAD.pattern.replace("(?<!\\w)(?:", "(?<!\\w)(?:ông|bà|anh|chị|đồng chí|") + r"[^.;:]{0,50}$", re.IGNORECASE)
 
+# "Quyết định số 17-QĐ/UBND ngày 3/2/2024": a document cited with its date, the way Vietnamese official
+# writing always dates a document (the date it was signed/issued).
+DOCUMENT_DATE = re.compile(
+    r"(\d+(?:/\d{4})?[-/][A-ZĐ][\wĐđ]*(?:[/-][\wĐđ]+)*)\s*,?\s*(?:ký\s+|ban hành\s+)?ngày\s+"
+    r"(\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4})")
+
 # Common Vietnamese family names (general vocabulary: where a personal name inside a run of capitals starts).
 SURNAMES = set(
     "nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô dương lý trương vương đinh đào đoàn lâm mai "

@@ -12,16 +12,19 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
+import math
 import os
+import re
 import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .dense import DenseIndex
-from .errors import IndexProblem
+from .errors import IndexFolderError, IndexProblem
 from .lexical import LexicalIndex
 from .records import Article, Chunk
 from .sentences import SentenceTable
@@ -74,11 +77,15 @@ def seed_hashes(seeds: Path) -> dict[str, str]:
     from .corpus import walk_seeds
 
     files, _ = walk_seeds(seeds)
+
+    def fingerprint(f) -> str:
+        if f.size <= f.limit:
+            with contextlib.suppress(OSError):  # unreadable: the reader names it as skipped
+                return file_sha256(f.path)
+        return hashlib.sha256(f"size {f.size} mtime_ns {f.mtime_ns}".encode()).hexdigest()
+
     # a name that is not valid UTF-8 is kept as its escaped bytes, so the manifest stays JSON
-    return {os.fsencode(f.name).decode("utf-8", "backslashreplace"):
-            file_sha256(f.path) if f.size <= f.limit
-            else hashlib.sha256(f"size {f.size} mtime_ns {f.mtime_ns}".encode()).hexdigest()
-            for f in files}
+    return {os.fsencode(f.name).decode("utf-8", "backslashreplace"): fingerprint(f) for f in files}
 
 
 def save(index_dir: Path, manifest: dict, articles: list[Article], chunks: list[Chunk],
@@ -87,23 +94,186 @@ def save(index_dir: Path, manifest: dict, articles: list[Article], chunks: list[
 
     Readers see the old index or the new one, never a half-written one; a build killed at any
     point leaves the old index in place (or, killed between the two renames, restorable by `load`).
+    Only an index folder (or an empty one) is ever moved aside and deleted. An OS error (disk full,
+    read-only, permission, busy) is an IndexFolderError; the temporary folder is removed and the
+    previous index is back in place.
     """
     index_dir = Path(index_dir)
     parent = index_dir.parent
-    parent.mkdir(parents=True, exist_ok=True)
     tmp = parent / f".{index_dir.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        _write(tmp, manifest, articles, chunks, embed_hashes, dense, lexical, sentences)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)  # a failed build leaves nothing behind
-        raise
     old = parent / f".{index_dir.name}.old-{os.getpid()}"
-    if index_dir.exists():
-        os.rename(index_dir, old)
-    os.rename(tmp, index_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    moved = False
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        _remove(tmp)
+        tmp.mkdir()
+        _write(tmp, manifest, articles, chunks, embed_hashes, dense, lexical, sentences)
+        if os.path.lexists(index_dir):
+            check_replaceable(index_dir)  # checked again at the last moment: never move aside what is not ours
+            os.rename(index_dir, old)
+            moved = True
+        os.rename(tmp, index_dir)
+    except BaseException as exc:
+        if moved:  # the new index could not take its place: put the previous one back
+            with contextlib.suppress(OSError):
+                os.rename(old, index_dir)
+        _remove(tmp)  # a failed build leaves nothing behind
+        if isinstance(exc, OSError):
+            raise write_error(exc, index_dir) from None
+        raise
+    _remove(old)
+
+
+def _remove(path: Path) -> None:
+    """Delete a build's temporary or parked folder (a parked symbolic link is unlinked, not followed)."""
+    if path.is_symlink():
+        with contextlib.suppress(OSError):
+            path.unlink()
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# ---- where a build may write -------------------------------------------------------------------------
+
+def is_index_folder(folder: Path) -> bool:
+    """Whether `folder` is empty or an index this project wrote: our manifest, or (a damaged index
+    whose manifest was lost) nothing but the files a build writes."""
+    try:
+        names = {entry.name for entry in os.scandir(folder)}
+    except OSError:
+        return False
+    if not names:
+        return True
+    path = Path(folder) / "manifest.json"
+    with contextlib.suppress(OSError, ValueError):
+        if path.stat().st_size < (1 << 24):
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(manifest, dict) and {"format_version", "model", "counts"} <= manifest.keys():
+                return True
+    # a damaged index (its manifest lost or garbled): nothing but our files, two of them ours alone
+    return names <= set(FILES) and len(names & {"chunks.jsonl", "dense.faiss", "bm25", "sentences.jsonl",
+                                                "sentences.npy"}) >= 2
+
+
+def check_replaceable(index_dir: Path) -> None:
+    """Refuse to replace anything at `index_dir` but an index folder (or an empty folder)."""
+    index_dir = Path(index_dir)
+    if not os.path.lexists(index_dir):
+        return
+    if not index_dir.is_dir():
+        raise IndexFolderError(
+            f"{index_dir} is a file, not an index folder, and a build would replace it; "
+            f"pass a new or empty folder (or an existing index) as --index")
+    if not is_index_folder(index_dir):
+        raise IndexFolderError(
+            f"{index_dir} holds other files, not a hoi-dap index (it has no manifest.json of ours), and a build "
+            f"would replace the whole folder; pass a new or empty folder (or an existing index) as --index, "
+            f"or move those files away")
+
+
+def check_build_paths(seeds: str | Path, index_dir: str | Path) -> None:
+    """Refuse, before anything is read or written, a build whose swap could delete what is not an index.
+
+    A build replaces the whole index folder, so the index folder may not be the seeds folder, hold
+    it or sit inside it (symbolic links resolved), may not be the current folder, and may only be
+    new, empty or an index this project wrote.
+    """
+    for value, flag, example in ((index_dir, "--index", "index"), (seeds, "--seeds", "seeds")):
+        if isinstance(value, str) and not value.strip():
+            raise IndexFolderError(f"{flag} is empty; pass a folder, e.g. {flag} {example}")
+    index_dir, seeds = Path(index_dir), Path(seeds)
+    index_real, seeds_real = Path(os.path.realpath(index_dir)), Path(os.path.realpath(seeds))
+    instead = seeds_real.parent / "index"
+    if instead == seeds_real or instead.is_relative_to(seeds_real) or seeds_real.is_relative_to(instead):
+        instead = seeds_real.parent / f"{seeds_real.name}-index"
+    elsewhere = f"pass an index folder outside the seeds, e.g. --index {os.path.relpath(instead)}"
+    plain = (Path(os.path.abspath(index_dir)), Path(os.path.abspath(seeds)))
+    linked = "" if (index_real, seeds_real) == plain else " (symbolic links resolved)"
+    if index_real == seeds_real:
+        raise IndexFolderError(
+            f"the index folder {index_dir} is the seeds folder {seeds}{linked}: a build replaces the whole index "
+            f"folder and would delete the articles; {elsewhere}")
+    if seeds_real.is_relative_to(index_real):
+        raise IndexFolderError(
+            f"the index folder {index_dir} contains the seeds folder {seeds}{linked}: a build replaces the whole "
+            f"index folder and would delete the articles; {elsewhere}")
+    if index_real.is_relative_to(seeds_real):
+        raise IndexFolderError(
+            f"the index folder {index_dir} is inside the seeds folder {seeds}{linked}: the build's own files "
+            f"would sit among the articles; {elsewhere}")
+    cwd = Path(os.path.realpath(os.getcwd()))
+    if cwd.is_relative_to(index_real):
+        where = "is the current folder" if cwd == index_real else "holds the current folder"
+        raise IndexFolderError(
+            f"the index folder {index_dir} {where}, and a build replaces the whole folder; run it from outside, "
+            f"e.g. `cd {os.path.relpath(index_real.parent)} && qa index --index {index_real.name}` "
+            f"(with --seeds relative to that folder)")
+    check_replaceable(index_dir)
+
+
+_STRERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO)
+
+
+def _as_os_error(exc: Exception, path: Path) -> OSError:
+    """An OSError for a failed write that a library reported otherwise (faiss: a RuntimeError)."""
+    text = str(exc)
+    for code in _STRERRORS:
+        if os.strerror(code) in text:
+            return OSError(code, os.strerror(code), str(path))
+    return OSError(errno.EIO, (text.splitlines() or [type(exc).__name__])[-1][:200], str(path))
+
+
+def _bytes(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n} bytes"  # pragma: no cover
+
+
+def write_error(exc: OSError, index_dir: Path, seeds: Path | None = None) -> IndexFolderError:
+    """One line for an OS error met while building `index_dir`: what failed, where, and what to do."""
+    index_dir = Path(index_dir)
+    path = Path(exc.filename) if isinstance(exc.filename, str) else index_dir
+    reason = exc.strerror or str(exc)
+    if seeds is not None and Path(os.path.realpath(path)).is_relative_to(os.path.realpath(seeds)):
+        return IndexFolderError(f"cannot read {path} ({reason}); fix its permissions or move it out of {seeds}, "
+                                f"then run the build again; the previous index is unchanged")
+    folder = index_dir.parent
+    kept = "the previous index is unchanged" if (index_dir / "manifest.json").is_file() else "nothing was written"
+    if exc.filename is not None and not Path(os.path.abspath(path)).is_relative_to(os.path.abspath(folder)):
+        return IndexFolderError(f"cannot build the index {index_dir}: {reason} ({path}); fix that and run the build "
+                                f"again; {kept}")  # not one of the build's own files (a model file, say)
+    code = exc.errno
+    if code is None and re.search(r"\d+ requested and \d+ written", str(exc)):  # numpy's short write
+        code = errno.ENOSPC
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        room = []
+        with contextlib.suppress(OSError, StopIteration):
+            if index_dir.is_dir():
+                size = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file())
+                room.append(f"a build writes a second copy, about {_bytes(size)}, beside the current index")
+            probe = next(p for p in (folder.absolute(), *folder.absolute().parents) if p.exists())
+            room.append(f"{_bytes(shutil.disk_usage(probe).free)} free")
+        what = f"the disk is full writing in {folder}" + (f" ({'; '.join(room)})" if room else "")
+        todo = "free some space, or pass --index DIR on another disk"
+    elif code == errno.EROFS:
+        what = f"{folder} is on a read-only file system"
+        todo = "pass --index DIR on a writable disk"
+    elif code in (errno.EACCES, errno.EPERM):
+        what = (f"no permission to move {index_dir} aside ({reason})" if path == index_dir
+                else f"no permission to write in {folder} ({reason})")
+        todo = "fix the folder's permissions (or run as its owner), or pass --index DIR in a folder you can write"
+    elif code == errno.EBUSY:
+        what = f"{index_dir} is in use (a mount point, or held by another program) and cannot be replaced"
+        todo = f"a build replaces the whole folder, so pass a folder inside it, e.g. --index {index_dir / 'index'}"
+    elif code in (errno.ENOTDIR, errno.EEXIST):
+        what = f"a file is in the way ({path})"
+        todo = "pass --index DIR where a folder can be made"
+    else:
+        what = f"{reason} ({path})"
+        todo = "fix that and run the build again"
+    return IndexFolderError(f"cannot write the index {index_dir}: {what}; {todo}; {kept}")
 
 
 def _hashed_files(folder: Path) -> list[str]:
@@ -121,7 +291,10 @@ def _write(tmp: Path, manifest: dict, articles: list[Article], chunks: list[Chun
     with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as out:
         for chunk, embed_hash in zip(chunks, embed_hashes):
             out.write(json.dumps({**asdict(chunk), "embed_hash": embed_hash}, ensure_ascii=False) + "\n")
-    dense.save(tmp / "dense.faiss")
+    try:
+        dense.save(tmp / "dense.faiss")
+    except RuntimeError as exc:  # faiss reports a failed write (a full disk...) as a RuntimeError
+        raise _as_os_error(exc, tmp / "dense.faiss") from None
     lexical.save(tmp / "bm25")
     sentences.save(tmp)
     manifest = {**manifest, "files": {name: file_sha256(tmp / name) for name in _hashed_files(tmp)}}
@@ -169,37 +342,138 @@ def _resolve(index_dir: Path) -> Path:
 def remove_leftovers(index_dir: Path) -> None:
     """Delete the temporary and parked folders of builds that died; call it holding the build lock."""
     for stale in index_dir.parent.glob(f".{index_dir.name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        _remove(stale)
     if index_dir.exists():
         for stale in index_dir.parent.glob(f".{index_dir.name}.old-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+            _remove(stale)
+
+
+# ---- the manifest's schema ---------------------------------------------------------------------------
+# field -> (required, what it must be, check). Checked on every load, after the format version, so
+# a hand-edit is one line naming the field instead of a traceback on the first query.
+
+def _whole(minimum: int):
+    return f"a whole number ≥ {minimum}", lambda v: type(v) is int and v >= minimum
+
+
+def _number(minimum: float):
+    return (f"a number ≥ {minimum:g}",
+            lambda v: type(v) in (int, float) and math.isfinite(v) and v >= minimum)
+
+
+def _one_of(*values: str):
+    return "one of " + ", ".join(f'"{v}"' for v in values), lambda v: v in values and type(v) is str
+
+
+def _kind(kind: type, what: str):
+    return what, lambda v: type(v) is kind
+
+
+def _map_of(what: str, value_check):
+    return what, lambda v: type(v) is dict and all(value_check(x) for x in v.values())
+
+
+_TEXT = _kind(str, "text (a JSON string)")
+_OBJECT = _kind(dict, "an object")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+MANIFEST_SCHEMA: dict[str, tuple[bool, str, object]] = {
+    name: (required, *rule) for name, required, rule in [
+        ("format_version", True, _whole(1)),
+        ("package_version", False, _TEXT),
+        ("built_at", False, _TEXT),
+        ("model", True, _OBJECT),
+        ("model.id", True, ("a model name (text)", lambda v: type(v) is str and v.strip() != "")),
+        ("model.dim", True, _whole(1)),
+        ("settings", True, _OBJECT),
+        ("settings.model", False, _TEXT),
+        ("settings.chunk_words", False, _whole(1)),
+        ("settings.max_chunk_words", False, _whole(1)),
+        ("settings.min_chunk_words", False, _whole(0)),
+        ("settings.overlap_sentences", False, _whole(0)),
+        ("settings.rrf_k", False, _whole(1)),
+        ("settings.dense_weight", False, _number(0)),
+        ("settings.lexical_weight", False, _number(0)),
+        ("settings.answer_weight", False, _number(0)),
+        ("settings.index_kind", False, _one_of("auto", "flat", "hnsw")),
+        ("dense", False, _OBJECT),
+        ("dense.kind", False, _one_of("flat", "hnsw")),
+        ("dense.metric", False, _one_of("inner_product")),
+        ("seeds", False, _TEXT),
+        ("seed_files", False, _map_of("an object of file name → sha256 text", lambda x: type(x) is str)),
+        ("files", False, _map_of("an object of file name → sha256 (64 hex digits)",
+                                 lambda x: type(x) is str and _SHA256.fullmatch(x) is not None)),
+        ("counts", True, _OBJECT),
+        *((f"counts.{name}", name == "chunks", _whole(0))
+          for name in ("articles", "chunks", "embedded", "reused", "sentences", "sentences_embedded")),
+        ("problems", False, ("a list of text", lambda v: type(v) is list and all(type(x) is str for x in v))),
+        ("timings_s", False, _map_of("an object of step → seconds", lambda x: _number(0)[1](x))),
+    ]
+}
+
+
+def manifest_problem(manifest) -> str | None:
+    """The first field of a manifest that breaks MANIFEST_SCHEMA, in words; None when it is valid."""
+    if type(manifest) is not dict:
+        return f"it must be a JSON object, not {type(manifest).__name__}"
+    for name, (required, wanted, check) in MANIFEST_SCHEMA.items():
+        parent, _, key = name.rpartition(".")
+        holder = _field(manifest, parent) if parent else manifest
+        if type(holder) is not dict:  # an optional section left out (a bad one was reported already)
+            continue
+        if key not in holder:
+            if required:
+                return f"{name} is missing"
+            continue
+        if not check(holder[key]):
+            shown = json.dumps(holder[key], ensure_ascii=False)
+            return f"{name} must be {wanted}, not {shown if len(shown) <= 40 else shown[:37] + '...'}"
+    return None
+
+
+def _field(manifest: dict, name: str):
+    value = manifest
+    for part in name.split("."):
+        if type(value) is not dict:
+            return None
+        value = value.get(part)
+    return value
 
 
 def read_manifest(index_dir: Path, folder: Path | None = None) -> dict:
     index_dir = Path(index_dir)
     folder = folder or _resolve(index_dir)
     fix = f"run `{rebuild_command(index_dir)}`"
+    if folder.exists() and not folder.is_dir():
+        raise IndexProblem(f"{index_dir} is a file, not an index folder; pass the folder the index was built in "
+                           f"(e.g. --index index, or qa.load('index'))")
     if not folder.is_dir():
         raise IndexProblem(f"no index at {str(index_dir)!r}; build it with `{rebuild_command(index_dir)}`")
     path = folder / "manifest.json"
     if not path.exists():
+        if not is_index_folder(folder):
+            raise IndexProblem(f"{index_dir} is not a hoi-dap index folder (no manifest.json); pass the index "
+                               f"folder (e.g. --index index), or build one in a new folder with `qa index --index DIR`")
         raise IndexProblem(f"{index_dir}/manifest.json is missing; {fix}")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        version = int(manifest["format_version"])
-        manifest["model"]["id"], int(manifest["model"]["dim"]), int(manifest["counts"]["chunks"])
-        for section in ("settings", "files", "seed_files"):
-            if not isinstance(manifest.get(section, {}), dict):
-                raise TypeError(f"'{section}' is not an object")
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, OSError) as exc:
         raise IndexProblem(f"{index_dir}/manifest.json is corrupt ({type(exc).__name__}: {exc}); {fix}") from None
-    if version > FORMAT_VERSION:
+    version = manifest.get("format_version") if type(manifest) is dict else None
+    if type(version) is int and version > FORMAT_VERSION:
         raise IndexProblem(
             f"index format {version} is newer than this hoi-dap understands ({FORMAT_VERSION}); "
             f"upgrade hoi-dap or {fix}"
         )
-    if version < FORMAT_VERSION:
+    if type(version) is int and version < FORMAT_VERSION:
         raise IndexProblem(f"index format {version} is from an older hoi-dap; {fix}")
+    problem = manifest_problem(manifest)
+    if problem:
+        seeds = manifest.get("seeds") if type(manifest) is dict and type(manifest.get("seeds")) is str else None
+        model = _field(manifest, "model.id") if type(manifest) is dict else None
+        command = rebuild_command(index_dir, seeds, model if type(model) is str and model != Settings().model else None)
+        raise IndexProblem(f"{index_dir}/manifest.json is corrupt: {problem}; "
+                           f"correct it or rebuild the index with `{command}`")
     return manifest
 
 
@@ -254,9 +528,11 @@ def _load_from(index_dir: Path, folder: Path) -> StoredIndex:
     missing = {c.article_id for c in chunks} - set(articles)
     if missing:
         raise IndexProblem(f"{index_dir} has chunks of unknown articles ({sorted(missing)[0]}…); {fix}")
-    unknown = set(sentences.article_ids) - set(articles)
-    if unknown or (len(sentences) and sentences.vectors.shape[1] != dense.dim):
-        raise IndexProblem(f"{index_dir}/sentences.* do not match the articles and vectors of the index; {fix}")
+    if len(sentences) and sentences.vectors.shape[1] != dense.dim:
+        raise IndexProblem(f"{index_dir}/sentences.npy holds {sentences.vectors.shape[1]}-d vectors but dense.faiss "
+                           f"{dense.dim}-d ones; {fix}")
+    if set(sentences.article_ids) - set(articles):
+        raise IndexProblem(f"{index_dir}/sentences.* do not match the articles of the index; {fix}")
     return StoredIndex(manifest, articles, chunks, embed_hashes, dense, lexical, sentences)
 
 

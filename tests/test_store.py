@@ -272,15 +272,19 @@ def test_an_index_left_mid_swap_is_restored_on_load(tiny_index_copy):
 
 
 def _crash_while_writing_bm25(monkeypatch, tiny_index, index):
+    import errno
+
+    from qa.errors import IndexFolderError
     from qa.lexical import LexicalIndex
 
     def boom(self, folder):
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder))
 
     monkeypatch.setattr(LexicalIndex, "save", boom)
     seeds, _ = tiny_index
-    with pytest.raises(OSError):
+    with pytest.raises(IndexFolderError, match="disk is full.*the previous index is unchanged") as caught:
         Engine.build(seeds, index, progress=False)
+    assert "\n" not in str(caught.value)
     monkeypatch.undo()
 
 

@@ -1,0 +1,54 @@
+"""`qa fit`: the answer model is refitted from question sets, reproducibly, and loads back."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qa.answer import SENTENCE_FEATURES, SPAN_FEATURES, AnswerModel, Answerer
+from qa.fit import main as fit_main
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def small_set(tmp_path_factory) -> Path:
+    """The first 120 questions of the project's training set (answerable and not)."""
+    lines = (REPO / "eval" / "news-train.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    chosen = [r for r in rows if r["answers"]][:90] + [r for r in rows if not r["answers"]][:30]
+    path = tmp_path_factory.mktemp("fit") / "small.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in chosen) + "\n", encoding="utf-8")
+    return path
+
+
+def test_fit_is_reproducible_and_its_model_answers(small_set, tmp_path, capsys):
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    for out in (first, second):
+        assert fit_main([f"{small_set}:{REPO / 'index'}", "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "| small |" in printed and "span F1" in printed  # the cross-validation table
+    assert first.read_bytes() == second.read_bytes(), "the same data must give the same model"
+    data = json.loads(first.read_text(encoding="utf-8"))
+    assert data["trained_on"][0]["count"] == 120
+    cv = data["cross_validation"]["small"]
+    assert 0 <= cv["refused_answerable"] <= 0.15  # the refusal threshold's stated policy, out of fold
+    model = AnswerModel.load(first)
+    assert model.sentence.features == SENTENCE_FEATURES and model.span.features == SPAN_FEATURES
+
+    import qa
+
+    engine = qa.load(REPO / "index")
+    engine.answerer = Answerer(engine.articles, engine._stored.sentences, model)
+    answer = engine.ask("Ban Chỉ đạo thành phố thành lập mấy đoàn kiểm tra?")
+    assert not answer.abstained and answer.span == "3"
+
+
+def test_fit_names_a_missing_question_set(tmp_path, capsys):
+    from qa.cli import main
+
+    assert main(["fit", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "m.json")]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and err.count("\n") == 1
