@@ -154,11 +154,16 @@ def _profile(text: str) -> _Profile:
 
 def coverage(q: Question, profile: _Profile, pairs: bool = False) -> float:
     """The share of the question's idf weight (single words, or word pairs) found in a text."""
-    terms = [t for t in q.terms if t.bigram == pairs]
-    total = sum(t.idf for t in terms)
+    terms, total = _weighted(q.terms, pairs)
     if not total:
         return 0.0
     return sum(t.idf for t in terms if profile.has(t)) / total
+
+
+@functools.lru_cache(maxsize=1024)
+def _weighted(terms, pairs: bool):
+    chosen = tuple(t for t in terms if t.bigram == pairs)
+    return chosen, sum(t.idf for t in chosen)
 
 
 def _is_acronym(word: str) -> bool:
@@ -248,7 +253,8 @@ class Answerer:
                 s, e = int(self.sentences.starts[row]), int(self.sentences.ends[row])
                 if e > hit.start and s < hit.end and (hit.article_id, s) not in seen:
                     seen.add((hit.article_id, s))
-                    # a lead-in ("... những hạn chế:", then "Cụ thể, ...") is read with what it announces
+                    # a lead-in ("... những hạn chế:", then "Cụ thể, ...") is read with what it announces, and a
+                    # photo caption with the credit line under it ("Ảnh: ...")
                     if row + 1 < table.stop and _announces(article.text, s, e, int(self.sentences.starts[row + 1]),
                                                            int(self.sentences.ends[row + 1])):
                         e = int(self.sentences.ends[row + 1])
@@ -285,8 +291,8 @@ class Answerer:
             next_cos = self._cos(qvec, index + 1) if kind == "sentence" and index is not None and index + 1 < table_rows.stop else 0.0
             if kind == "sentence":
                 text = article.text[s:e]
-                before = article.text[max(0, s - 400):s]
-                prev_text = article.text[sentence_spans(before)[-1][0] + max(0, s - 400):s] if sentence_spans(before) else ""
+                prev_text = (article.text[int(self.sentences.starts[index - 1]):s]
+                             if index is not None and index > table_rows.start else "")
                 window = article.text[max(0, s - 250):min(len(article.text), e + 250)]
             else:
                 text = f"{_METADATA_LABEL[kind]}: {value}"
@@ -296,7 +302,9 @@ class Answerer:
             agreement = cache.get(("agree", article_id)) or cache.setdefault(("agree", article_id), self._agreement(q, article_id))
             spans = self._typed_spans(q, text, kind) if kind == "sentence" else [(kind, (0, 0))]
             if kind == "sentence":
-                strong = float(any(_strong(q.asked, k, text[a:b]) for k, (a, b) in spans))
+                strong = float(any(_strong(q.asked, k, text[a:b]) and (k != "number" or not q.asked_noun
+                                                                         or _counts_asked(q, text[a:b], text[b:b + 30]))
+                                   for k, (a, b) in spans))
                 weak = float(any(k in answers for k, _ in spans))
             else:
                 strong = weak = float(kind == _METADATA_ANSWERS.get(q.asked))
@@ -439,7 +447,7 @@ class Answerer:
             before = re.findall(r"\w+", fold(sentence[max(0, a - 25):a]))[-2:]
             last = before[-1] if before else ""
             pair = " ".join(before)
-            noun_next = 1.0 if q.asked_noun and " ".join(following).startswith(q.asked_noun.split()[0]) else 0.0
+            noun_next = float(_counts_asked(q, sentence[a:b], sentence[b:b + 30]))
             features = [float(kind == name) for name in ("date", "number", "person", "role", "organization", "place",
                                                           "document", "credit", "capital", "quote", "clause",
                                                           "after_anchor", "sentence")]
@@ -459,6 +467,12 @@ class Answerer:
                                and sentence[:a - 1].split()[-1][:1].isupper() if sentence[:a - 1].split() else False),
                          float((a, b) in dated)]
             out.append((kind, s + a, s + b, np.array(features, dtype=float)))
+        # The answer to a typed question is a span of its type when the sentence has one (the registry's
+        # contract); the ranker chooses among those. Other questions choose among every span.
+        if typed:
+            of_type = [o for o in out if o[0] in answers]
+            if of_type:
+                return of_type
         return out
 
     def best_span(self, q: Question, text: str, s: int, e: int) -> tuple[int, int]:
@@ -497,6 +511,23 @@ _PRIMARY = {"date": "date", "published": "date", "number": "number", "person": "
             "place": "place", "document": "document"}
 
 
+# Units as questions name them ("bao nhiêu mét") and as articles write them ("120 m").
+_UNIT_ALIASES = {"met": {"m"}, "kilomet": {"km"}, "ki": {"km"}, "km": {"km", "kilomet"}, "hecta": {"ha"},
+                 "hec": {"ha"}, "ha": {"ha", "hecta"}, "tan": {"tan"}, "kilogam": {"kg"}, "kg": {"kg"},
+                 "phan": {"%"}, "ty": {"ty", "ti"}, "ti": {"ty", "ti"}, "trieu": {"trieu"}, "usd": {"usd", "do"},
+                 "do": {"usd"}, "lit": {"lit"}, "m2": {"m2", "met vuong"}, "km2": {"km2"}}
+
+
+def _counts_asked(q: Question, span: str, following: str) -> bool:
+    """Whether a number counts what the question asks about: "bao nhiêu hội nghị" is answered by
+    "76 hội nghị", "dài bao nhiêu mét" by "120 m" (the unit inside the span or right after it)."""
+    if not q.asked_noun:
+        return False
+    words = [w for w in re.findall(r"[^\W\d_]+|%", fold(span))] + re.findall(r"[^\W\d_]+|%", fold(following))[:2]
+    asked = q.asked_noun.split()[0]
+    return asked in words or bool(_UNIT_ALIASES.get(asked, set()) & set(words))
+
+
 def _strong(asked: str, kind: str, text: str) -> bool:
     """A span of the very kind the question asks for (a person's name opens with a family name)."""
     if _PRIMARY.get(asked) != kind:
@@ -504,8 +535,13 @@ def _strong(asked: str, kind: str, text: str) -> bool:
     return kind != "person" or text.split()[0].lower() in span_kinds.SURNAMES
 
 
+_CREDIT_LINE = re.compile(r"^\(?(?:ảnh|ảnh minh họa|ảnh minh hoạ|nguồn ảnh|photo)\s*:", re.IGNORECASE)
+
+
 def _announces(text: str, s: int, e: int, s2: int, e2: int) -> bool:
-    return text[s:e].rstrip().endswith(":") or bool(_ELABORATION.match(text[s2:e2]))
+    following = text[s2:e2]
+    return text[s:e].rstrip().endswith(":") or bool(_ELABORATION.match(following)) or bool(
+        _CREDIT_LINE.match(following) and len(following) < 80)
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -564,14 +600,31 @@ def _closeness(positions: list[tuple[int, int]], a: int, b: int) -> float:
 
 def _anchors(q: Question, folded_sentence: str) -> list[tuple[float, int, int]]:
     """Where the question's weighted words sit in a sentence: (idf, start, end) of each occurrence."""
-    return [(t.idf, m.start(), m.end()) for t in q.terms if not t.bigram and len(t.text) > 1
-            for m in re.finditer(rf"(?<!\w){re.escape(fold(t.text))}(?!\w)", folded_sentence)]
+    pattern, weights = _anchor_pattern(q.terms)
+    if pattern is None:
+        return []
+    return [(weights[m.group()], m.start(), m.end()) for m in pattern.finditer(folded_sentence)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _anchor_pattern(terms) -> tuple[re.Pattern | None, dict[str, float]]:
+    """One regex for all of a question's words (compiled once per question, not once per sentence)."""
+    weights: dict[str, float] = {}
+    for t in terms:
+        if not t.bigram and len(t.text) > 1:
+            weights[fold(t.text)] = max(weights.get(fold(t.text), 0.0), t.idf)
+    if not weights:
+        return None, weights
+    words = sorted(weights, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)"), weights
 
 
 def _proximity(anchors: list[tuple[float, int, int]], a: int, b: int, q: Question) -> float:
     """How much of the question's weight sits close around text[a:b] (outside it): the answer to a
     question is usually surrounded by the question's own words."""
-    total = sum(t.idf for t in q.terms if not t.bigram) or 1.0
+    if not anchors:
+        return 0.0
+    total = _weighted(q.terms, False)[1] or 1.0
     return sum(w * math.exp(-max(0, x - b, a - y) / 40) for w, x, y in anchors if not (a <= x and y <= b)) / total
 
 
@@ -604,6 +657,10 @@ def _date_shown(article: Article) -> str | None:
 
 
 def _metadata_span(q: Question, candidate: Candidate) -> str:
+    if candidate.kind == "published" and re.search(r"\b(may gio|luc nao|gio nao|what time)\b", q.folded):
+        m = re.search(r"\d{1,2}\s*[:h]\s*\d{2}", candidate.value)
+        if m:
+            return m.group()
     if candidate.kind == "published":
         m = re.search(r"\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}", candidate.value)
         return m.group() if m else candidate.value

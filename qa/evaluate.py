@@ -27,6 +27,7 @@ def normalise(text: str) -> str:
     text = re.sub(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", r"\1/\2/\3", text)
     text = re.sub(r"(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", r"\1/\2/\3", text)
     text = re.sub(r"tháng\s+(\d{1,2})\s+năm\s+(\d{4})", r"\1/\2", text)
+    text = re.sub(r"\b(\d{4})-(\d{2})-(\d{2})\b", lambda m: f"{int(m.group(3))}/{int(m.group(2))}/{m.group(1)}", text)
     text = re.sub(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b",
                   lambda m: f"{int(m.group(1))}/{int(m.group(2))}/{m.group(3)}", text)
     text = re.sub(r"(?<![\d/])0(\d)/(\d{1,2})(?![\d])", r"\1/\2", text)

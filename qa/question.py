@@ -19,8 +19,11 @@ from .vntext import fold, has_diacritics, search_form
 # Order matters: the first that matches wins ("ai viết bài" asks for the author, not any person).
 _ASKED: list[tuple[str, re.Pattern]] = [
     ("summary", re.compile(r"\b(tom tat|tom luoc|noi dung chinh|y chinh|summari[sz]e|summary|main points|key points)\b")),
-    ("photo", re.compile(r"\b(ai chup|chup boi|anh (cua|do) ai|nguoi chup|tac gia (buc |cua )?anh|who took|photo(graph)? (credit|by)|photographer)\b")),
-    ("author", re.compile(r"\b(ai viet|tac gia|nguoi viet|phong vien nao|but danh|chap but|ky ten|who wrote|written by|author|byline|reporter)\b")),
+    ("photo", re.compile(r"\b(ai chup|chup boi|nguoi chup|tac gia (buc |cua )?anh|who took|photo(graph)? (credit|by)|photographer)\b"
+                         r"|^(buc |nhung |tam )?anh\b.{0,120}\b(do ai|cua ai|nguon nao|lay tu|ai cung cap)\b"
+                         r"|\b(photo|picture|image)\b.{0,80}\b(who|source|credit)")),
+    ("author", re.compile(r"\b(ai viet|tac gia|nguoi viet|phong vien nao|but danh|chap but|ky ten|do ai thuc hien|ai thuc hien bai|"
+                          r"who wrote|written by|author|byline|reporter)\b")),
     ("outlet", re.compile(r"\b(bao nao|to bao|trang (bao|tin|web) nao|dang tren|dang o|nguon (bai|tin|nao|cua bai)|co quan bao chi|"
                           r"which (news)?paper|which (outlet|site|website|publication|newspaper)|what (outlet|newspaper|site|publication)|published (by|in|on) which|source of (the|this) article)\b")),
     ("published", re.compile(r"\b((duoc )?(dang|dang tai|xuat ban|dang len|phat hanh)( bai| tin)? (vao |luc |trong )?(ngay nao|khi nao|luc nao|bao gio|hom nao|may gio|thoi gian nao|nam nao)|"
