@@ -41,7 +41,7 @@ SENTENCE_FEATURES = (
     "typed_question", "type_match_strong", "type_match_weak", "log_words", "is_title", "is_metadata", "metadata_match",
     "english", "lead", "anchor_in_sentence", "question_names", "typed_proximity",
     "names_missing_near", "years_missing_near", "missing_idf_near", "predicate_coverage", "typed_next_to_name",
-    "dates_named_document",
+    "dates_named_document", "year_conflict",
 )
 SPAN_FEATURES = (
     "kind_date", "kind_number", "kind_person", "kind_role", "kind_organization", "kind_place", "kind_document",
@@ -328,6 +328,7 @@ class Answerer:
                 float(q.english), 1.0 / (1 + position), anchor, float(bool(q.names)), typed_proximity,
                 *self._near_agreement(q, _profile(window)), _predicate_coverage(q, profile), next_to_name,
                 float(q.asked == "date" and kind == "sentence" and bool(_dated_codes(q, text))),
+                _year_conflict(q, text),
             ]
             sentence_cos.append(cos)
             coverages.append(cov)
@@ -570,6 +571,18 @@ def _predicate_coverage(q: Question, profile: "_Profile") -> float:
     if not words:
         return 0.0
     return sum(f" {w} " in profile.padded for w in words) / len(words)
+
+
+_ANY_YEAR = re.compile(r"(?<![\w/.-])(?:1[0-9]|20)\d{2}(?![\w-])")
+
+
+def _year_conflict(q: Question, text: str) -> float:
+    """1 when the question names a year and the sentence names other years but not it ("năm 2023?"
+    against "năm 2024 dự kiến ..."): the sentence is about another period."""
+    if not q.years:
+        return 0.0
+    years = set(_ANY_YEAR.findall(text))
+    return float(bool(years) and not (years & set(q.years)))
 
 
 def _dated_codes(q: Question, sentence: str) -> set[tuple[int, int]]:
