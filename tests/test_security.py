@@ -338,10 +338,17 @@ def test_markdown_links_and_file_names_from_articles_stay_text(tmp_path):
                 nearest = watched.ask("Giá vàng hôm nay là bao nhiêu?", 1)  # abstains: nearest passages shown
                 assert "Không tìm thấy" in nearest.inner_text()
                 chat = page.locator("#qa-chat")
+                nearest.locator("details.qa-nearest summary").click()  # the nearest passages, opened
                 text = chat.inner_text()
-                assert EVIL_NAME in text  # the file name, shown as text
                 assert "[xem chi tiết](javascript:window.__pwned=2)" in text  # Markdown left as written
-                assert "<iframe" in text and "<svg" in text
+                answer.locator(".qa-quote .qa-ref").click()  # [1]: the sources panel, then the whole article
+                page.locator("#qa-panel .qa-full").first.click()
+                page.locator("#qa-panel .qa-doc").wait_for(state="visible")
+                panel = page.locator("#qa-panel").inner_text()
+                assert EVIL_NAME in panel  # the file name, shown as text
+                assert "<iframe" in panel and "<svg" in panel  # the article's markup, shown as text
+                assert page.locator("#qa-panel").locator("iframe, svg, style, script, object, embed, img").count() == 0
+                page.locator("#qa-panel").get_by_role("button", name="Đóng").click()
                 messages = chat.locator(".qa-a, .qa-q")  # what the app rendered (not Gradio's own icons)
                 assert messages.count() == 4
                 assert messages.locator("iframe, svg, style, script, object, embed, img").count() == 0
