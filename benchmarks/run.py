@@ -523,6 +523,7 @@ def phase_synthetic(cfg: dict, work: Path, n: int) -> dict:
         manifest={**real.manifest, "counts": {**real.manifest["counts"], "chunks": n}, "dense": {"kind": kind}},
         articles=real.articles, chunks=[real.chunks[i % len(real.chunks)] for i in range(n)],
         embed_hashes=[], dense=dense, lexical=lexical,
+        sentences=real._stored.sentences,  # the synthetic chunks point into the real articles
     )
     engine = Engine(stored, work / f"synthetic-{n}", embedder=real.embedder)
     gc.collect()

@@ -472,6 +472,11 @@ class Answerer:
         # contract); the ranker chooses among those. Other questions choose among every span.
         if typed:
             of_type = [o for o in out if o[0] in answers]
+            # a number question asking for a unit or a counted noun ("bao nhiêu mét") is answered by the
+            # numbers of that unit or noun when the sentence has any
+            counting = [o for o in of_type if o[0] == "number" and _counts_asked(q, text[o[1]:o[2]], text[o[2]:o[2] + 30])]
+            if counting:
+                return counting
             if of_type:
                 return of_type
         return out
@@ -517,6 +522,9 @@ _UNIT_ALIASES = {"met": {"m"}, "kilomet": {"km"}, "ki": {"km"}, "km": {"km", "ki
                  "hec": {"ha"}, "ha": {"ha", "hecta"}, "tan": {"tan"}, "kilogam": {"kg"}, "kg": {"kg"},
                  "phan": {"%"}, "ty": {"ty", "ti"}, "ti": {"ty", "ti"}, "trieu": {"trieu"}, "usd": {"usd", "do"},
                  "do": {"usd"}, "lit": {"lit"}, "m2": {"m2", "met vuong"}, "km2": {"km2"}}
+# Amounts of money are asked by what they are ("bao nhiêu vốn / tiền / kinh phí") and answered in a currency.
+for _money in ("tien", "von", "kinh", "ngan", "gia", "doanh", "kim", "chi", "muc", "tong"):
+    _UNIT_ALIASES.setdefault(_money, set()).update({"dong", "usd", "ty", "trieu", "nghin", "euro"})
 
 
 def _counts_asked(q: Question, span: str, following: str) -> bool:

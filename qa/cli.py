@@ -30,6 +30,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--verbose", action="store_true",
                    help="one line per file: its articles and chunks, or why it was skipped")
+    p.add_argument("--backend", choices=["local", "milvus"], default=None,
+                   help="where the vectors and BM25 terms are kept: local files (FAISS + bm25s) or a Milvus "
+                        "collection (default: the index's current backend, else local)")
+    p.add_argument("--milvus-uri", default=None, metavar="URI",
+                   help="a Milvus server (http://HOST:19530; token in QA_MILVUS_TOKEN) or a Milvus Lite file "
+                        "(PATH.db; default: INDEX/milvus.db)")
+    p.add_argument("--milvus-collection", default=None, metavar="NAME", help="default: hoi_dap_chunks")
+    p.add_argument("--milvus-search", choices=["split", "hybrid"], default=None,
+                   help="split: dense and BM25 requests fused here (default); hybrid: one hybrid_search request "
+                        "fused by Milvus's RRF ranker")
 
     for name, help_text in (("search", "ranked passages for a query"), ("ask", "a short cited answer")):
         p = sub.add_parser(name, help=help_text)
@@ -57,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--auth", default=None, help="require a login, as user:password (or set QA_AUTH)")
+    p.add_argument("--milvus-uri", default=None, metavar="URI",
+                   help="for an index kept in Milvus: reach it at this address instead of the one it was built "
+                        "with (or set QA_MILVUS_URI; token in QA_MILVUS_TOKEN)")
+    p.add_argument("--examples", default=None, metavar="FILE",
+                   help="sample questions shown on an empty chat, one per line (default: written from the index's titles)")
     return parser
 
 
@@ -93,7 +108,9 @@ def _cmd_index(args) -> int:
     from .settings import DEFAULT_MODEL, Settings
 
     settings = Settings(model=args.model or DEFAULT_MODEL, index_kind=args.index_kind)
-    report = Engine.build(args.seeds, args.index, settings=settings, progress=not args.quiet, strict=args.strict)
+    report = Engine.build(args.seeds, args.index, settings=settings, progress=not args.quiet, strict=args.strict,
+                          backend=args.backend, milvus_uri=args.milvus_uri, milvus_collection=args.milvus_collection,
+                          milvus_search=args.milvus_search)
     if args.verbose:
         _print_per_file(report)
     else:
@@ -104,6 +121,8 @@ def _cmd_index(args) -> int:
           f"({report.embedded} embedded, {report.reused} reused; {report.dense_kind} index"
           f"{f', graph of {report.graph_kept} kept and extended' if report.graph_kept else ''}) in {t['total']:.1f}s "
           f"[clean+chunk {t['clean_chunk']:.2f}s, embed {t['embed']:.1f}s, index {t['index']:.2f}s]")
+    if report.backend == "milvus":
+        print(f"milvus: {report.written} chunks written, {report.deleted} deleted ({report.milvus})")
     return 0
 
 
@@ -184,9 +203,14 @@ def _cmd_fit(args) -> int:
 
 
 def _cmd_serve(args) -> int:
+    import os
+
     from .app import serve
 
-    serve(index=args.index, host=args.host, port=args.port, auth=args.auth)
+    if args.milvus_uri:
+        os.environ["QA_MILVUS_URI"] = args.milvus_uri  # read when the index (and each reload of it) opens
+
+    serve(index=args.index, host=args.host, port=args.port, auth=args.auth, examples=args.examples)
     return 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from . import store
+from .backend import LocalBackend
 from .chunk import chunk_article, embedding_text
 from .corpus import read_corpus
 from .dense import DenseIndex, choose_kind
@@ -46,12 +47,16 @@ class BuildReport:
     sentences: int = 0
     sentences_embedded: int = 0
     per_file: dict[str, tuple[int, int]] = field(default_factory=dict)  # seed file -> (articles, chunks)
+    backend: str = "local"  # or "milvus": where the vectors and BM25 terms went
+    written: int = 0  # Milvus rows upserted (new or changed chunks)
+    deleted: int = 0  # Milvus rows deleted (chunks gone)
+    milvus: str = ""  # "collection NAME at URI"
 
 
 def clean_question(question: str) -> str:
     """The question as searched: NFC (NFD input answers the same), no control characters, one line."""
     if not isinstance(question, str):
-        raise QuestionError("the question must be text")
+        raise QuestionError("câu hỏi phải là văn bản (the question must be text)")
     if len(question) > 4 * MAX_QUESTION_CHARS:  # checked before any cleaning: a huge paste costs nothing
         raise QuestionError(
             f"câu hỏi quá dài ({len(question):,} ký tự; tối đa {MAX_QUESTION_CHARS:,}): hãy hỏi từng ý một")
@@ -138,6 +143,9 @@ class Engine:
         self.chunks = stored.chunks
         self.embedder = embedder or get_embedder(self.manifest["model"]["id"])
         self.answerer = Answerer(self.articles, stored.sentences)
+        # where the vectors and BM25 terms are searched (qa/backend.py): the manifest's backend
+        self.backend = stored.backend if stored.backend is not None else LocalBackend(
+            stored.dense, stored.lexical, stored.chunks, stored.articles)
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
@@ -181,17 +189,26 @@ class Engine:
     # ---- building ------------------------------------------------------------------------
     @staticmethod
     def build(seeds: str | Path = "seeds", index_dir: str | Path = "index", *, settings: Settings | None = None,
-              progress: bool = True, strict: bool = False, embedder: Embedder | None = None) -> BuildReport:
+              progress: bool = True, strict: bool = False, embedder: Embedder | None = None,
+              backend: str | None = None, milvus_uri: str | None = None, milvus_collection: str | None = None,
+              milvus_search: str | None = None) -> BuildReport:
         """Read, clean, chunk and embed `seeds`, then write the index to `index_dir` atomically.
 
         Vectors of chunks whose text did not change are taken from the existing index, so a
         rebuild after adding one article embeds only that article's chunks.
+
+        `backend` "milvus" keeps the vectors and BM25 terms in a Milvus collection (`milvus_uri`: a
+        server address or a Milvus Lite .db path, default a Milvus Lite file inside `index_dir`;
+        `milvus_collection`, default hoi_dap_chunks; `milvus_search` "split" or "hybrid", see
+        qa/milvus_store.py): only new and changed chunks are written, and chunks gone are deleted.
+        None keeps the backend of the index already at `index_dir`.
         """
         from filelock import FileLock, Timeout
 
         settings = settings or Settings()
         store.check_build_paths(seeds, index_dir)  # the swap never deletes the seeds or a folder that is not an index
         seeds, index_dir = Path(seeds), Path(index_dir)
+        target = _backend_target(index_dir, backend, milvus_uri, milvus_collection, milvus_search)
         lock = FileLock(str(index_dir.parent / f".{index_dir.name}.lock"))
         try:
             index_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -202,7 +219,7 @@ class Engine:
             raise store.write_error(exc, index_dir) from None
         try:
             store.remove_leftovers(index_dir)
-            return Engine._build_locked(seeds, index_dir, settings, progress, strict, embedder)
+            return Engine._build_locked(seeds, index_dir, settings, progress, strict, embedder, target)
         except OSError as exc:
             raise store.write_error(exc, index_dir, seeds) from None
         finally:
@@ -210,7 +227,7 @@ class Engine:
 
     @staticmethod
     def _build_locked(seeds: Path, index_dir: Path, settings: Settings, progress: bool, strict: bool,
-                      embedder: Embedder | None) -> BuildReport:
+                      embedder: Embedder | None, target=None) -> BuildReport:
         from tqdm import tqdm
 
         timings: dict[str, float] = {}
@@ -233,8 +250,14 @@ class Engine:
         inputs = [embedding_text(c) for c in chunks]
         hashes = [hashlib.sha256(f"{embedder.model_id}\0{t}".encode()).hexdigest()[:24] for t in inputs]
         previous = _previous_index(index_dir, embedder.model_id)
-        cached = _vectors_by_hash(previous)
-        todo = sorted({h: i for i, h in reversed(list(enumerate(hashes))) if h not in cached}.values())
+        writer = None
+        if target is not None:  # a Milvus collection: rows are compared by chunk id, and vectors it holds reused
+            from .milvus_store import CollectionWriter
+
+            writer = CollectionWriter(target, embedder.model_id)
+        cached = _vectors_by_hash(previous, index_dir, remote=writer is None)
+        held = writer.stored_hashes if writer is not None else set()
+        todo = sorted({h: i for i, h in reversed(list(enumerate(hashes))) if h not in cached and h not in held}.values())
 
         t1 = time.perf_counter()
         fresh: dict[str, np.ndarray] = {}
@@ -251,19 +274,26 @@ class Engine:
         t2 = time.perf_counter()
         # Nothing new to embed (a deletion, a metadata edit): the dimension comes from the vectors
         # at hand, so a sentence-transformers model is not loaded just to report its size.
-        dim = len(next(iter(cached.values()))) if not todo and cached else embedder.dim
+        dim = len(next(iter(cached.values()))) if not todo and cached else (
+            writer.dim if not todo and writer is not None and writer.dim else embedder.dim)
         kind = choose_kind(len(chunks), settings.index_kind)
-        kept = _appended_to(previous, hashes) if kind == "hnsw" else 0
-        # Rows the dense index does not hold yet: all of them, or those after the kept graph's.
-        matrix = np.zeros((len(chunks) - kept, dim), dtype=np.float32)
-        for row, h in enumerate(hashes[kept:]):
-            matrix[row] = fresh[h] if h in fresh else cached[h]
-        if kept:  # new articles came after the old ones: extend the graph rather than rebuild it
-            dense = previous.dense
-            dense.add(matrix)
+        kept, dense, lexical, lexicon = 0, None, None, None
+        if writer is not None:
+            lexicon = _lexicon_for(chunks, previous)
+            writer.write(chunks, {a.id: a for a in articles}, hashes, lexicon, lambda h: fresh.get(h, cached.get(h)),
+                         dim, kind, progress)
         else:
-            dense = DenseIndex.build(matrix, kind)
-        lexical = LexicalIndex.build([document_terms(c.title, c.text) for c in chunks])
+            kept = _appended_to(previous, hashes) if kind == "hnsw" else 0
+            # Rows the dense index does not hold yet: all of them, or those after the kept graph's.
+            matrix = np.zeros((len(chunks) - kept, dim), dtype=np.float32)
+            for row, h in enumerate(hashes[kept:]):
+                matrix[row] = fresh[h] if h in fresh else cached[h]
+            if kept:  # new articles came after the old ones: extend the graph rather than rebuild it
+                dense = previous.dense
+                dense.add(matrix)
+            else:
+                dense = DenseIndex.build(matrix, kind)
+            lexical = LexicalIndex.build([document_terms(c.title, c.text) for c in chunks])
         timings["index"] = time.perf_counter() - t2
 
         # Sentence vectors for the answer scorer: same model, same reuse by content hash.
@@ -278,17 +308,25 @@ class Engine:
             articles=len(articles), chunks=len(chunks), dense_kind=kind, problems=problem_lines,
             timings={k: round(v, 3) for k, v in timings.items()}, reused=len(chunks) - len(todo), embedded=len(todo),
             sentences=len(sentences), sentences_embedded=sentences_embedded,
+            backend=target.manifest(index_dir) if target is not None else None,
         )
-        store.save(index_dir, manifest, articles, chunks, hashes, dense, lexical, sentences)
+        carry = tuple(filter(None, [target.inside(index_dir)])) if target is not None else ()
+        store.save(index_dir, manifest, articles, chunks, hashes, dense, lexical, sentences, lexicon=lexicon,
+                   carry=carry, before_swap=writer.release if writer is not None else None)
+        if writer is not None:  # the new index is in: the rows of chunks it no longer has can go
+            writer.finish()
+            writer.close()
         return BuildReport(len(articles), len(chunks), len(todo), len(chunks) - len(todo), problem_lines, timings, kind,
                            graph_kept=kept, sentences=len(sentences), sentences_embedded=sentences_embedded,
-                           per_file=per_file)
+                           per_file=per_file, backend="local" if writer is None else "milvus",
+                           written=writer.written if writer else 0, deleted=writer.deleted if writer else 0,
+                           milvus=f"collection {target.collection} at {target.shown}" if target else "")
 
     # ---- search --------------------------------------------------------------------------
     def analyse(self, question: str) -> Question:
         """The question analysed once (its terms weighted by this index's idf); no vector yet."""
-        lexical = self._stored.lexical
-        return analyse(question, lexical.document_frequency, lexical.size)
+        backend = self.backend
+        return analyse(question, backend.document_frequency, backend.size)
 
     def search(self, query: str, k: int = 10, *, articles=None, since=None, until=None, outlets=None) -> list[Hit]:
         """The k best passages for a query: dense and BM25 fused by reciprocal rank, one per passage.
@@ -307,27 +345,34 @@ class Engine:
 
     def retrieve(self, query: str, k: int, filters: "Filters | None" = None) -> tuple[list[tuple[Hit, float]], np.ndarray | None]:
         """Ranked (hit, cosine) pairs and the query vector. Pure retrieval: no answer logic here."""
-        n = len(self.chunks)
+        backend, settings = self.backend, self.settings
+        n = backend.size
         if n == 0:
             return [], None
-        allowed = None
-        if filters is not None:
-            allowed = np.array([filters.allows(self.articles[c.article_id]) for c in self.chunks], dtype=bool)
-            if not allowed.any():
-                return [], None
+        scope = backend.scope(filters)  # what the backend searches: a row mask, a Milvus filter expression
+        if scope is False:
+            return [], None
         depth = min(n, max(50, 5 * k))
-        # BM25 needs only the words: it runs on the second core while the query is embedded
-        # (both release the GIL), which hides its cost on large indexes.
-        lexical_job = _LEXICAL_POOL.submit(self._lexical_rows, query_terms(query), depth, allowed)
-        qvec = self.embed_query(query)
-        dense_rows, cosines = self._dense_rows(qvec, depth, allowed)
-        dense_score = dict(zip(dense_rows, cosines))
-        lexical_rows = lexical_job.result()
-        fused = reciprocal_rank_fusion(
-            [dense_rows, lexical_rows], [self.settings.dense_weight, self.settings.lexical_weight], self.settings.rrf_k,
-        )
+        if backend.hybrid and settings.dense_weight == settings.lexical_weight:
+            # One request: the backend runs both searches and fuses them by reciprocal rank (Milvus's
+            # hybrid search with its RRF ranker, whose weights are 1).
+            qvec = self.embed_query(query)
+            ranked = backend.fused(qvec, query_terms(query), depth, scope, settings.rrf_k)
+            fused = {row: settings.dense_weight * score for row, score in ranked.items()}
+            dense_score: dict[int, float] = {}
+        else:
+            # BM25 needs only the words: it runs on the second core while the query is embedded
+            # (both release the GIL), which hides its cost on large indexes.
+            lexical_job = _LEXICAL_POOL.submit(backend.lexical_rows, query_terms(query), depth, scope)
+            qvec = self.embed_query(query)
+            dense_rows, cosines = backend.dense_rows(qvec, depth, scope)
+            dense_score = dict(zip(dense_rows, cosines))
+            lexical_rows = lexical_job.result()
+            fused = reciprocal_rank_fusion(
+                [dense_rows, lexical_rows], [settings.dense_weight, settings.lexical_weight], settings.rrf_k,
+            )
         order = sorted(fused, key=lambda r: (-fused[r], r))
-        results: list[tuple[Hit, float]] = []
+        picked: list[int] = []
         taken: dict[str, list[tuple[int, int]]] = {}
         for row in order:
             chunk = self.chunks[row]
@@ -336,44 +381,29 @@ class Engine:
                    for s, e in spans):
                 continue  # mostly the text of a better chunk of the same article, or containing it
             spans.append((chunk.start, chunk.end))
-            cosine = dense_score.get(row)
-            if cosine is None:  # found by BM25 only
-                cosine = float(self._stored.dense.vector(row) @ qvec)
-            results.append((_hit(chunk, fused[row]), cosine))
-            if len(results) == k:
+            picked.append(row)
+            if len(picked) == k:
                 break
-        return results, qvec
+        missing = [row for row in picked if row not in dense_score]
+        if missing:  # found by BM25 only (or fused by the backend): their cosines, in one call
+            dense_score.update(zip(missing, backend.cosines(missing, qvec)))
+        return [(_hit(self.chunks[row], fused[row]), dense_score[row]) for row in picked], qvec
 
-    def _lexical_rows(self, terms: list[str], depth: int, allowed: np.ndarray | None) -> list[int]:
-        lexical = self._stored.lexical
-        if allowed is None:
-            return lexical.top(terms, depth)[0].tolist()
-        scores = lexical.scores(terms)
-        scores[~allowed] = 0.0
-        rows = np.flatnonzero(scores > 0)
-        return rows[np.lexsort((rows, -scores[rows]))][:depth].tolist()
+    def _lexical_rows(self, terms: list[str], depth: int, scope=None) -> list[int]:
+        """The BM25 ranking (`scope`: what `backend.scope(filters)` gave; None: every chunk)."""
+        return self.backend.lexical_rows(terms, depth, scope)
 
-    def _dense_rows(self, qvec: np.ndarray, depth: int, allowed: np.ndarray | None) -> tuple[list[int], list[float]]:
-        dense = self._stored.dense
-        if allowed is None:
-            cosines, rows = dense.search(qvec, depth)
-            return rows.tolist(), cosines.tolist()
-        rows = np.flatnonzero(allowed)
-        if len(rows) > 20_000:  # a broad filter: search deeper and keep the allowed rows
-            cosines, found = dense.search(qvec, min(len(self.chunks), depth * 20))
-            keep = [(int(r), float(c)) for r, c in zip(found, cosines) if r >= 0 and allowed[r]][:depth]
-            return [r for r, _ in keep], [c for _, c in keep]
-        scores = np.array([float(dense.vector(int(r)) @ qvec) for r in rows])  # a narrow filter: exact
-        best = np.argsort(-scores, kind="stable")[:depth]
-        return rows[best].tolist(), scores[best].tolist()
+    def _dense_rows(self, qvec: np.ndarray, depth: int, scope=None) -> tuple[list[int], list[float]]:
+        """The cosine ranking and its cosines (`scope` as for `_lexical_rows`)."""
+        return self.backend.dense_rows(qvec, depth, scope)
 
     def embed_query(self, query: str) -> np.ndarray:
         vector = self.embedder.embed_queries([canonical(query)])[0]
-        if vector.shape[0] != self._stored.dense.dim:
+        if vector.shape[0] != self.backend.dim:
             command = store.rebuild_command(self.index_dir, self.manifest.get("seeds"), self.embedder.model_id)
             raise IndexProblem(
                 f"model {self.embedder.model_id!r} gives {vector.shape[0]}-d vectors but index {self.index_dir} "
-                f"holds {self._stored.dense.dim}-d ones; rebuild it with `{command}`"
+                f"holds {self.backend.dim}-d ones; rebuild it with `{command}`"
             )
         return vector
 
@@ -407,19 +437,78 @@ def _same_bundled(a: str, b: str) -> bool:
 
 
 def _previous_index(index_dir: Path, model_id: str) -> store.StoredIndex | None:
-    """The current index, when it was built with the same model (its vectors can be reused)."""
+    """The current index, when it was built with the same model (its vectors can be reused); of an
+    index held in Milvus only the local parts are read."""
     try:
-        old = store.load(index_dir)
+        old = store.load(index_dir, connect=False)
     except (QAError, OSError):
         return None
     return old if old.manifest["model"]["id"] == model_id else None
 
 
-def _vectors_by_hash(previous: store.StoredIndex | None) -> dict[str, np.ndarray]:
+def _vectors_by_hash(previous: store.StoredIndex | None, index_dir: Path | None = None,
+                     remote: bool = True) -> dict[str, np.ndarray]:
+    """The previous index's vectors by embed hash. Of an index held in Milvus they are read from the
+    collection only when `remote` (the new index is local: switching back from Milvus)."""
     if previous is None:
         return {}
+    if previous.dense is None:
+        if not remote:
+            return {}
+        try:
+            from .milvus_store import MilvusBackend
+
+            return MilvusBackend.open(previous.manifest["backend"], Path(index_dir), previous.manifest,
+                                      previous.chunks, previous.articles, previous.lexicon).vectors_by_hash()
+        except QAError:  # the collection is out of reach: embed again
+            return {}
     vectors = previous.dense.vectors()
     return {h: vectors[i] for i, h in enumerate(previous.embed_hashes)}
+
+
+def _lexicon_for(chunks: list[Chunk], previous: "store.StoredIndex | None"):
+    """BM25 term statistics of `chunks` for the Milvus backend: the previous index's, updated with only
+    the chunks that came and went (same id and title: same terms), else counted afresh."""
+    from .lexicon import Lexicon
+
+    def terms(some: list[Chunk]) -> list[list[str]]:
+        return [document_terms(c.title, c.text) for c in some]
+
+    if previous is not None and previous.lexicon is not None:
+        old = {(c.id, c.title) for c in previous.chunks}
+        new = {(c.id, c.title) for c in chunks}
+        try:
+            return previous.lexicon.updated(terms([c for c in previous.chunks if (c.id, c.title) not in new]),
+                                            terms([c for c in chunks if (c.id, c.title) not in old]))
+        except ValueError:  # statistics that do not match their records: count again
+            pass
+    return Lexicon.build(terms(chunks))
+
+
+def _backend_target(index_dir: Path, backend: str | None, milvus_uri: str | None, milvus_collection: str | None,
+                    milvus_search: str | None = None):
+    """None for the local backend, else the Milvus collection to build into: as asked, or (backend None)
+    the one the index at `index_dir` already uses."""
+    current: dict = {}
+    try:
+        current = store.read_manifest(Path(index_dir)).get("backend") or {}
+    except (QAError, OSError):
+        pass
+    kind = backend or current.get("kind") or ("milvus" if milvus_uri or milvus_collection else "local")
+    if kind not in ("local", "milvus"):
+        raise QAError(f"--backend must be local or milvus (got {kind!r})")
+    if kind == "local":
+        if milvus_uri or milvus_collection or milvus_search:
+            raise QAError("--milvus-uri, --milvus-collection and --milvus-search go with --backend milvus")
+        return None
+    from .milvus_store import Target
+
+    if current.get("kind") == "milvus" and {"uri", "collection"} <= current.keys():
+        inherited = Target.from_manifest(current, Path(index_dir))
+        milvus_uri = milvus_uri or inherited.uri
+        milvus_collection = milvus_collection or inherited.collection
+        milvus_search = milvus_search or current.get("search")
+    return Target.parse(milvus_uri, milvus_collection, Path(index_dir), milvus_search)
 
 
 def _embed_sentences(articles: list[Article], embedder: Embedder, previous: "store.StoredIndex | None",
@@ -459,7 +548,7 @@ def _appended_to(previous: store.StoredIndex | None, hashes: list[str]) -> int:
     Files are read in name order, so an archive whose new files sort last (dated or numbered
     names) grows at the end; an edit or a deletion before the end renumbers the rows after it.
     """
-    if previous is None or not previous.dense.extendable():
+    if previous is None or previous.dense is None or not previous.dense.extendable():
         return 0
     old = previous.embed_hashes
     if not old or len(hashes) < len(old) or hashes[:len(old)] != old or previous.dense.size != len(old):

@@ -25,3 +25,8 @@ class ModelError(QAError):
 class IndexFolderError(QAError):
     """The index cannot be written there: the folder overlaps the seeds, holds other files, or the
     disk refused (full, read-only, permission, busy). The previous index is left as it was."""
+
+
+class BackendError(QAError):
+    """The store that holds an index's vectors and terms (a Milvus server or Milvus Lite file) cannot be
+    reached, or does not hold this index (no collection, another model or dimension, another schema)."""

@@ -256,9 +256,14 @@ def _around_question_word(folded: str) -> tuple[tuple[str, ...], tuple[str, ...]
         noun = " ".join(words[max(0, spot - 2):spot]) if spot >= 2 and words[spot - 2] not in ("la", "o", "tai", "cua", "vao", "nhung", "cac") \
             else words[spot - 1]
     elif words[spot] in ("bao", "may"):
-        counted = words[spot + skip:spot + skip + 2]
-        noun = " ".join(counted)
+        # "bao nhiêu cuộc đối thoại": the classifier ("cuộc", "lần", "chiếc") is not what is counted
+        counted = [w for w in words[spot + skip:spot + skip + 3] if w not in _CLASSIFIERS][:2]
+        noun = " ".join(counted) if counted and counted[0] not in _NOT_NOUNS else ""
     return before, after, noun
+
+
+_CLASSIFIERS = {"cuoc", "lan", "chiec", "con", "cai", "buoi", "dot", "luot", "vu"}
+_NOT_NOUNS = {"de", "cho", "cua", "va", "la", "thi", "nam", "khi", "trong", "tai", "o", "voi", "duoc", "da"}
 
 
 def _english_noun(question: str) -> str:

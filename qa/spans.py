@@ -106,7 +106,7 @@ DOCUMENT_DATE = re.compile(
 SURNAMES = set(
     "nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô dương lý trương vương đinh đào đoàn lâm mai "
     "trịnh hà tô tạ lương lưu cao châu quách kiều thái la khúc hứa mạc triệu tăng từ chu ông nghiêm phùng kim giang "
-    "lại diệp thân cù bạch lục âu văn tôn thạch viên quan lạc doãn hàn đàm đồng khổng ninh phí mạc".split()
+    "lại diệp thân cù bạch lục âu tôn thạch viên quan lạc doãn hàn đàm đồng khổng ninh phí mạc".split()
 )
 
 

@@ -8,6 +8,10 @@
       bm25/           bm25s index (json + npy)
       sentences.jsonl sentence offsets of every article, row i == vector i of sentences.npy
       sentences.npy   sentence vectors (float16), for the answer scorer
+
+With the Milvus backend (manifest "backend": {"kind": "milvus", ...}) the vectors and BM25 terms are in
+a Milvus collection instead of dense.faiss and bm25/; the folder holds lexicon.json (BM25 term
+statistics, qa/lexicon.py) and, for Milvus Lite kept inside it, milvus.db/ (see qa/milvus_store.py).
 """
 from __future__ import annotations
 
@@ -22,16 +26,19 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 from .dense import DenseIndex
 from .errors import IndexFolderError, IndexProblem
 from .lexical import LexicalIndex
+from .lexicon import Lexicon
 from .records import Article, Chunk
 from .sentences import SentenceTable
 from .settings import Settings
 
 FORMAT_VERSION = 2  # 2: sentence vectors for the answer scorer; Article dateline / inferred date / url
 FILES = ("manifest.json", "articles.jsonl", "chunks.jsonl", "dense.faiss", "bm25", "sentences.jsonl", "sentences.npy")
+MILVUS_FILES = ("manifest.json", "articles.jsonl", "chunks.jsonl", "lexicon.json", "sentences.jsonl", "sentences.npy")
 
 
 @dataclass
@@ -40,9 +47,15 @@ class StoredIndex:
     articles: dict[str, Article]
     chunks: list[Chunk]
     embed_hashes: list[str]
-    dense: DenseIndex
-    lexical: LexicalIndex
+    dense: DenseIndex | None  # None: the vectors are held by the backend (Milvus)
+    lexical: LexicalIndex | None
     sentences: SentenceTable
+    lexicon: Lexicon | None = None  # BM25 term statistics of an index held in Milvus
+    backend: object | None = None  # its search backend (qa/backend.py); None: local FAISS + bm25s
+
+    @property
+    def backend_kind(self) -> str:
+        return (self.manifest.get("backend") or {}).get("kind", "local")
 
     @property
     def settings(self) -> Settings:
@@ -89,8 +102,12 @@ def seed_hashes(seeds: Path) -> dict[str, str]:
 
 
 def save(index_dir: Path, manifest: dict, articles: list[Article], chunks: list[Chunk],
-         embed_hashes: list[str], dense: DenseIndex, lexical: LexicalIndex, sentences: SentenceTable) -> None:
+         embed_hashes: list[str], dense: DenseIndex | None, lexical: LexicalIndex | None, sentences: SentenceTable,
+         *, lexicon: Lexicon | None = None, carry: tuple[str, ...] = (), before_swap: Callable | None = None) -> None:
     """Write a complete index next to `index_dir`, then swap it in.
+
+    `carry` names folders of the current index moved into the new one just before the swap (a
+    Milvus Lite database kept inside the index folder; `before_swap` lets go of it first).
 
     Readers see the old index or the new one, never a half-written one; a build killed at any
     point leaves the old index in place (or, killed between the two renames, restorable by `load`).
@@ -103,11 +120,19 @@ def save(index_dir: Path, manifest: dict, articles: list[Article], chunks: list[
     tmp = parent / f".{index_dir.name}.tmp-{os.getpid()}"
     old = parent / f".{index_dir.name}.old-{os.getpid()}"
     moved = False
+    carried: list[str] = []
     try:
         parent.mkdir(parents=True, exist_ok=True)
         _remove(tmp)
         tmp.mkdir()
-        _write(tmp, manifest, articles, chunks, embed_hashes, dense, lexical, sentences)
+        _write(tmp, manifest, articles, chunks, embed_hashes, dense, lexical, sentences, lexicon)
+        if carry and before_swap is not None:
+            before_swap()
+        for name in carry:
+            if (index_dir / name).exists():
+                (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+                os.rename(index_dir / name, tmp / name)
+                carried.append(name)
         if os.path.lexists(index_dir):
             check_replaceable(index_dir)  # checked again at the last moment: never move aside what is not ours
             os.rename(index_dir, old)
@@ -117,6 +142,9 @@ def save(index_dir: Path, manifest: dict, articles: list[Article], chunks: list[
         if moved:  # the new index could not take its place: put the previous one back
             with contextlib.suppress(OSError):
                 os.rename(old, index_dir)
+        for name in carried:  # and what was carried over, back into it
+            with contextlib.suppress(OSError):
+                os.rename(tmp / name, index_dir / name)
         _remove(tmp)  # a failed build leaves nothing behind
         if isinstance(exc, OSError):
             raise write_error(exc, index_dir) from None
@@ -142,7 +170,8 @@ def is_index_folder(folder: Path) -> bool:
         names = {entry.name for entry in os.scandir(folder)}
     except OSError:
         return False
-    if not names:
+    lite = {name for name in names if name.endswith(".db") and (Path(folder) / name / "collections").is_dir()}
+    if not names - lite:  # empty, or only the Milvus Lite database a Milvus build made before its first swap
         return True
     path = Path(folder) / "manifest.json"
     with contextlib.suppress(OSError, ValueError):
@@ -151,8 +180,8 @@ def is_index_folder(folder: Path) -> bool:
             if isinstance(manifest, dict) and {"format_version", "model", "counts"} <= manifest.keys():
                 return True
     # a damaged index (its manifest lost or garbled): nothing but our files, two of them ours alone
-    return names <= set(FILES) and len(names & {"chunks.jsonl", "dense.faiss", "bm25", "sentences.jsonl",
-                                                "sentences.npy"}) >= 2
+    return names - lite <= set(FILES) | {"lexicon.json"} and len(
+        names & {"chunks.jsonl", "dense.faiss", "bm25", "lexicon.json", "sentences.jsonl", "sentences.npy"}) >= 2
 
 
 def check_replaceable(index_dir: Path) -> None:
@@ -278,24 +307,31 @@ def write_error(exc: OSError, index_dir: Path, seeds: Path | None = None) -> Ind
 
 def _hashed_files(folder: Path) -> list[str]:
     """Every file of an index that load() verifies, as paths relative to the folder."""
-    names = ["articles.jsonl", "chunks.jsonl", "dense.faiss", "sentences.jsonl", "sentences.npy"]
-    names += sorted(f"bm25/{p.name}" for p in (folder / "bm25").iterdir() if p.is_file())
+    names = [name for name in ("articles.jsonl", "chunks.jsonl", "dense.faiss", "lexicon.json", "sentences.jsonl",
+                               "sentences.npy") if (folder / name).is_file()]
+    if (folder / "bm25").is_dir():
+        names += sorted(f"bm25/{p.name}" for p in (folder / "bm25").iterdir() if p.is_file())
     return names
 
 
 def _write(tmp: Path, manifest: dict, articles: list[Article], chunks: list[Chunk], embed_hashes: list[str],
-           dense: DenseIndex, lexical: LexicalIndex, sentences: SentenceTable) -> None:
+           dense: DenseIndex | None, lexical: LexicalIndex | None, sentences: SentenceTable,
+           lexicon: Lexicon | None = None) -> None:
     with open(tmp / "articles.jsonl", "w", encoding="utf-8") as out:
         for article in articles:
             out.write(json.dumps(asdict(article), ensure_ascii=False) + "\n")
     with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as out:
         for chunk, embed_hash in zip(chunks, embed_hashes):
             out.write(json.dumps({**asdict(chunk), "embed_hash": embed_hash}, ensure_ascii=False) + "\n")
-    try:
-        dense.save(tmp / "dense.faiss")
-    except RuntimeError as exc:  # faiss reports a failed write (a full disk...) as a RuntimeError
-        raise _as_os_error(exc, tmp / "dense.faiss") from None
-    lexical.save(tmp / "bm25")
+    if dense is not None:
+        try:
+            dense.save(tmp / "dense.faiss")
+        except RuntimeError as exc:  # faiss reports a failed write (a full disk...) as a RuntimeError
+            raise _as_os_error(exc, tmp / "dense.faiss") from None
+    if lexical is not None:
+        lexical.save(tmp / "bm25")
+    if lexicon is not None:
+        lexicon.save(tmp / "lexicon.json")
     sentences.save(tmp)
     manifest = {**manifest, "files": {name: file_sha256(tmp / name) for name in _hashed_files(tmp)}}
     with open(tmp / "manifest.json", "w", encoding="utf-8") as out:
@@ -340,8 +376,14 @@ def _resolve(index_dir: Path) -> Path:
 
 
 def remove_leftovers(index_dir: Path) -> None:
-    """Delete the temporary and parked folders of builds that died; call it holding the build lock."""
+    """Delete the temporary and parked folders of builds that died; call it holding the build lock.
+
+    A Milvus Lite database a dying build had carried into its new folder goes back to the index."""
     for stale in index_dir.parent.glob(f".{index_dir.name}.tmp-*"):
+        for lite in stale.glob("*.db"):
+            if index_dir.is_dir() and not (index_dir / lite.name).exists() and (lite / "collections").is_dir():
+                with contextlib.suppress(OSError):
+                    os.rename(lite, index_dir / lite.name)
         _remove(stale)
     if index_dir.exists():
         for stale in index_dir.parent.glob(f".{index_dir.name}.old-*"):
@@ -408,6 +450,14 @@ MANIFEST_SCHEMA: dict[str, tuple[bool, str, object]] = {
           for name in ("articles", "chunks", "embedded", "reused", "sentences", "sentences_embedded")),
         ("problems", False, ("a list of text", lambda v: type(v) is list and all(type(x) is str for x in v))),
         ("timings_s", False, _map_of("an object of step → seconds", lambda x: _number(0)[1](x))),
+        ("backend", False, _OBJECT),
+        ("backend.kind", False, _one_of("local", "milvus")),
+        ("backend.uri", False, ("a Milvus address or Milvus Lite path (text)",
+                                lambda v: type(v) is str and v.strip() != "")),
+        ("backend.collection", False, ("a Milvus collection name (letters, digits, _)",
+                                       lambda v: type(v) is str and re.fullmatch(r"[A-Za-z_]\w{0,254}", v, re.A))),
+        ("backend.schema_version", False, _whole(1)),
+        ("backend.search", False, _one_of("hybrid", "split")),
     ]
 }
 
@@ -477,23 +527,54 @@ def read_manifest(index_dir: Path, folder: Path | None = None) -> dict:
     return manifest
 
 
-def load(index_dir: Path) -> StoredIndex:
-    """Load and cross-check every part of an index; any damage is an IndexProblem naming the fix."""
+def load(index_dir: Path, *, connect: bool = True) -> StoredIndex:
+    """Load and cross-check every part of an index; any damage is an IndexProblem naming the fix.
+
+    An index held in Milvus is connected to (a BackendError when that fails) unless `connect` is
+    False: then only its local parts are read (a build reusing the previous index's records)."""
     index_dir = Path(index_dir)
     folder = _resolve(index_dir)
     if folder == index_dir:
-        return _load_from(index_dir, folder)
+        return _load_from(index_dir, folder, connect)
     try:  # a parked previous index: the build may delete it under us once its swap completes
-        return _load_from(index_dir, folder)
+        return _load_from(index_dir, folder, connect)
     except (IndexProblem, OSError):
         time.sleep(0.2)
-        return _load_from(index_dir, _resolve(index_dir))
+        return _load_from(index_dir, _resolve(index_dir), connect)
 
 
-def _load_from(index_dir: Path, folder: Path) -> StoredIndex:
+def _load_from(index_dir: Path, folder: Path, connect: bool = True) -> StoredIndex:
     manifest = read_manifest(index_dir, folder)
     fix = f"run `{rebuild_command(index_dir, manifest.get('seeds'), _model_flag(manifest))}`"
-    for name in FILES:
+    backend = manifest.get("backend") or {"kind": "local"}
+    if backend.get("kind", "local") == "milvus":
+        if not {"uri", "collection"} <= backend.keys():
+            raise IndexProblem(f"{index_dir}/manifest.json is corrupt: backend.uri and backend.collection are needed "
+                               f"for the Milvus backend; {fix}")
+        return _load_milvus(index_dir, folder, manifest, backend, fix, connect)
+    articles, chunks, embed_hashes, sentences = _read_records(index_dir, folder, FILES, manifest, fix)
+    try:
+        dense = DenseIndex.load(folder / "dense.faiss", manifest.get("dense", {}).get("kind", "flat"))
+        lexical = LexicalIndex.load(folder / "bm25")
+    except IndexProblem as exc:
+        raise IndexProblem(f"{index_dir}/{exc}; {fix}") from None
+    n = manifest["counts"]["chunks"]
+    if not (len(chunks) == dense.size == n == int(lexical.bm25.scores["num_docs"])):
+        raise IndexProblem(
+            f"{index_dir} is inconsistent: {len(chunks)} chunk records, {dense.size} vectors, "
+            f"{int(lexical.bm25.scores['num_docs'])} BM25 documents, manifest says {n}; {fix}"
+        )
+    if dense.dim != int(manifest["model"]["dim"]):
+        raise IndexProblem(f"{index_dir}/dense.faiss has {dense.dim}-d vectors, manifest says {manifest['model']['dim']}; {fix}")
+    if len(sentences) and sentences.vectors.shape[1] != dense.dim:
+        raise IndexProblem(f"{index_dir}/sentences.npy holds {sentences.vectors.shape[1]}-d vectors but dense.faiss "
+                           f"{dense.dim}-d ones; {fix}")
+    return StoredIndex(manifest, articles, chunks, embed_hashes, dense, lexical, sentences)
+
+
+def _read_records(index_dir: Path, folder: Path, names: tuple[str, ...], manifest: dict, fix: str):
+    """The files every index has, checked: articles, chunks (with their embed hashes), sentences."""
+    for name in names:
         if not (folder / name).exists():
             raise IndexProblem(f"{index_dir}/{name} is missing; {fix}")
     for name, expected in manifest.get("files", {}).items():
@@ -512,28 +593,37 @@ def _load_from(index_dir: Path, folder: Path) -> StoredIndex:
     except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as exc:
         raise IndexProblem(f"{index_dir} holds unreadable records ({type(exc).__name__}); {fix}") from None
     try:
-        dense = DenseIndex.load(folder / "dense.faiss", manifest.get("dense", {}).get("kind", "flat"))
-        lexical = LexicalIndex.load(folder / "bm25")
         sentences = SentenceTable.load(folder)
     except IndexProblem as exc:
         raise IndexProblem(f"{index_dir}/{exc}; {fix}") from None
-    n = manifest["counts"]["chunks"]
-    if not (len(chunks) == dense.size == n == int(lexical.bm25.scores["num_docs"])):
-        raise IndexProblem(
-            f"{index_dir} is inconsistent: {len(chunks)} chunk records, {dense.size} vectors, "
-            f"{int(lexical.bm25.scores['num_docs'])} BM25 documents, manifest says {n}; {fix}"
-        )
-    if dense.dim != int(manifest["model"]["dim"]):
-        raise IndexProblem(f"{index_dir}/dense.faiss has {dense.dim}-d vectors, manifest says {manifest['model']['dim']}; {fix}")
     missing = {c.article_id for c in chunks} - set(articles)
     if missing:
         raise IndexProblem(f"{index_dir} has chunks of unknown articles ({sorted(missing)[0]}…); {fix}")
-    if len(sentences) and sentences.vectors.shape[1] != dense.dim:
-        raise IndexProblem(f"{index_dir}/sentences.npy holds {sentences.vectors.shape[1]}-d vectors but dense.faiss "
-                           f"{dense.dim}-d ones; {fix}")
     if set(sentences.article_ids) - set(articles):
         raise IndexProblem(f"{index_dir}/sentences.* do not match the articles of the index; {fix}")
-    return StoredIndex(manifest, articles, chunks, embed_hashes, dense, lexical, sentences)
+    return articles, chunks, embed_hashes, sentences
+
+
+def _load_milvus(index_dir: Path, folder: Path, manifest: dict, conf: dict, fix: str, connect: bool) -> StoredIndex:
+    """An index whose vectors and BM25 terms are in a Milvus collection (qa/milvus_store.py)."""
+    articles, chunks, embed_hashes, sentences = _read_records(index_dir, folder, MILVUS_FILES, manifest, fix)
+    try:
+        lexicon = Lexicon.load(folder / "lexicon.json")
+    except IndexProblem as exc:
+        raise IndexProblem(f"{index_dir}/{exc}; {fix}") from None
+    n, dim = manifest["counts"]["chunks"], int(manifest["model"]["dim"])
+    if not len(chunks) == lexicon.docs == n:
+        raise IndexProblem(f"{index_dir} is inconsistent: {len(chunks)} chunk records, {lexicon.docs} chunks in "
+                           f"lexicon.json, manifest says {n}; {fix}")
+    if len(sentences) and sentences.vectors.shape[1] != dim:
+        raise IndexProblem(f"{index_dir}/sentences.npy holds {sentences.vectors.shape[1]}-d vectors, the manifest "
+                           f"says {dim}-d; {fix}")
+    backend = None
+    if connect:
+        from .milvus_store import MilvusBackend
+
+        backend = MilvusBackend.open(conf, index_dir, manifest, chunks, articles, lexicon)
+    return StoredIndex(manifest, articles, chunks, embed_hashes, None, None, sentences, lexicon, backend)
 
 
 def _model_flag(manifest: dict) -> str | None:
@@ -543,7 +633,8 @@ def _model_flag(manifest: dict) -> str | None:
 
 def new_manifest(*, settings: Settings, model_id: str, dim: int, seeds: Path, seed_files: dict[str, str],
                  articles: int, chunks: int, dense_kind: str, problems: list[str], timings: dict[str, float],
-                 reused: int, embedded: int, sentences: int = 0, sentences_embedded: int = 0) -> dict:
+                 reused: int, embedded: int, sentences: int = 0, sentences_embedded: int = 0,
+                 backend: dict | None = None) -> dict:
     from . import __version__
 
     return {
@@ -559,4 +650,5 @@ def new_manifest(*, settings: Settings, model_id: str, dim: int, seeds: Path, se
                    "sentences": sentences, "sentences_embedded": sentences_embedded},
         "problems": problems,
         "timings_s": timings,
+        **({"backend": backend} if backend else {}),
     }

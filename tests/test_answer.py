@@ -114,8 +114,8 @@ def test_regression_question(engine, question, expected, source):
     check_verbatim(engine, answer)
 
 
+# Refused with a margin below the threshold (a question refused only just would test the noise).
 REFUSE = [
-    "Năm 2023, quận Bắc Từ Liêm tổ chức bao nhiêu hội nghị đối thoại?",  # only a five-year total, never 2023
     "Quận Nam Từ Liêm đã tổ chức bao nhiêu đối thoại đột xuất?",  # another district's figure must not answer
     "Ai là Chủ tịch UBND Quận 9?",  # the named person chairs the HĐND, not the UBND
     "Giá vàng hôm nay là bao nhiêu?",

@@ -34,7 +34,10 @@ from qa.records import Answer
 CANONICAL = "Quyết định 2200-QĐ/TU được ban hành ngày nào?"
 CANONICAL_ANSWER = "25/5/2017"
 CANONICAL_SOURCE = "003_b6d49fa98f0d9187.txt"
-ALPHA_QUESTION = "Cây cầu đi bộ qua hồ Thiền Quang dài bao nhiêu mét?"  # -> "120 m", alpha.txt
+# A question the fitted model answers with a wide margin: these tests are about files and processes,
+# not about answer quality (that is tests/test_answer.py and `qa eval`).
+ALPHA_QUESTION = "Tổng vốn đầu tư của cây cầu đi bộ qua hồ Thiền Quang là bao nhiêu?"  # -> alpha.txt
+ALPHA_ANSWER = "hơn 5.000 triệu đồng"
 BETA_QUESTION = "Phường Dịch Vọng cam kết lắp đặt bao nhiêu điểm tập kết rác mới?"  # -> "40", beta.txt
 
 
@@ -287,7 +290,7 @@ def test_index_names_each_problem_file_and_indexes_the_rest(capsys, make_seeds, 
     assert engine.articles["alpha"].title == ALPHA_TITLE and engine.articles["alpha"].published == "2023-03-21"
     assert [c.text for c in engine.chunks] == [c.text for c in qa.load(tiny_index[1]).chunks]
     answer = engine.ask(ALPHA_QUESTION)
-    assert answer.span == "120 m" and answer.citations[0].source == "alpha.txt"
+    assert answer.span == ALPHA_ANSWER and answer.citations[0].source == "alpha.txt"
     answer = engine.ask(BETA_QUESTION)
     assert answer.span == "40" and answer.citations[0].source == "beta.txt"
     manifest = json.loads((tiny_index_copy / "manifest.json").read_text(encoding="utf-8"))
@@ -322,7 +325,7 @@ def test_subprocess_index_with_a_50mb_text_file(make_seeds, tiny_index_copy):
     assert result.stderr.strip().splitlines() == [
         "qa: skipped dump.txt: too large (50.0 MB; the limit is 5 MB per article file)"]
     assert "indexed 2 articles" in result.stdout and "(0 embedded, " in result.stdout
-    assert qa.load(tiny_index_copy).ask(ALPHA_QUESTION).span == "120 m"
+    assert qa.load(tiny_index_copy).ask(ALPHA_QUESTION).span == ALPHA_ANSWER
 
 
 STRICT_PROBLEMS = {
@@ -356,7 +359,7 @@ def test_two_articles_with_the_same_stem_are_both_answerable(make_seeds, tmp_pat
     report = Engine.build(seeds, tmp_path / "idx", progress=False)
     engine = qa.load(tmp_path / "idx")
     assert report.articles == 2 == len(engine.articles), "the manifest counts 2 articles, the index holds 1"
-    assert engine.ask(ALPHA_QUESTION).span == "120 m"
+    assert engine.ask(ALPHA_QUESTION).span == ALPHA_ANSWER
     answer = engine.ask(BETA_QUESTION)
     assert answer.span == "40" and answer.citations[0].source == "alpha.md"
 
@@ -432,7 +435,8 @@ def test_every_command_gives_one_line_naming_the_fix(capsys, monkeypatch, tiny_i
     change, needles = DAMAGES[damage]
     change(tiny_index_copy)
     questions = tmp_path / "q.jsonl"
-    questions.write_text(json.dumps({"id": "q1", "question": ALPHA_QUESTION, "answers": ["120 m"]}) + "\n")
+    questions.write_text(json.dumps({"id": "q1", "question": ALPHA_QUESTION, "answers": [ALPHA_ANSWER]},
+                                    ensure_ascii=False) + "\n", encoding="utf-8")
     first = {"ask": ALPHA_QUESTION, "search": ALPHA_QUESTION, "eval": questions, "serve": None}[command]
     argv = [command, *([first] if first is not None else []), "--index", tiny_index_copy]
     if command == "serve":
