@@ -280,6 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", default=None, help="also write the cross-validation report as JSON here")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("qa: error: qa fit needs scikit-learn; install it with `pip install 'hoi-dap[fit]'`", file=sys.stderr)
+        return 2
     from . import __version__
     from .engine import Engine
 
