@@ -664,19 +664,6 @@ def _date_stated(article: Article) -> str | None:
     return None
 
 
-def _date_shown(article: Article) -> str | None:
-    if article.dateline:
-        return article.dateline
-    if article.published:
-        y, m, d = article.published.split("-")
-        return f"{int(d)}/{int(m)}/{y}"
-    if article.published_inferred:
-        parts = article.published_inferred.split("-")
-        shown = "/".join(str(int(p)) for p in reversed(parts[1:])) + ("/" if len(parts) > 1 else "") + parts[0]
-        return f"{shown} (suy ra từ nội dung bài, trang không ghi ngày đăng)"
-    return None
-
-
 def _metadata_span(q: Question, candidate: Candidate) -> str:
     if candidate.kind == "published" and re.search(r"\b(may gio|luc nao|gio nao|what time)\b", q.folded):
         m = re.search(r"\d{1,2}\s*[:h]\s*\d{2}", candidate.value)

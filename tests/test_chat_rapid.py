@@ -13,7 +13,7 @@ import time
 
 import pytest
 from test_app import client
-from test_browser import CHROMIUM, DESKTOP, PHONE, ROOT, Watched, launch
+from test_browser import CHROMIUM, DESKTOP, PHONE, ROOT, Watched, browser, url  # noqa: F401 (shared fixtures)
 
 import qa
 
@@ -29,23 +29,6 @@ def engine():
     return qa.load(ROOT / "index")
 
 
-@pytest.fixture(scope="module")
-def url(engine):
-    demo, url = launch(engine)
-    yield url
-    demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    from test_browser import CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 def questions(engine, n: int, offset: int = 0) -> list[str]:
