@@ -32,7 +32,7 @@ MAX_EXCERPT = 260  # characters of article text quoted with an answer
 CANDIDATE_HITS = 8  # passages whose sentences are candidates
 METADATA_ARTICLES = 3  # articles whose byline, outlet and date are candidates
 MODEL_PATH = Path(__file__).with_name("models") / "answer-model.json"
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 
 SENTENCE_FEATURES = (
     "cos_sentence", "cos_sentence_gap", "cos_neighbour", "cos_passage", "passage_rank", "passage_score",
@@ -89,6 +89,9 @@ class AnswerModel:
     span: Linear
     answer_threshold: float  # below: refuse ("not in these articles")
     confident_threshold: float  # at or above: a confident answer; between the two: a tentative one
+    # an adjacent sentence scored at least this fraction of the best one's probability is shown with it:
+    # the answer often sits in the sentence after (or before) the one that repeats the question's words
+    neighbour_ratio: float = 1.0
     info: dict = field(default_factory=dict)
 
     @classmethod
@@ -98,11 +101,13 @@ class AnswerModel:
             raise ValueError(f"answer model format {data.get('format')} is not {MODEL_FORMAT}; refit with `qa fit`")
         return cls(Linear.from_dict(data["sentence"], SENTENCE_FEATURES), Linear.from_dict(data["span"], SPAN_FEATURES),
                    float(data["thresholds"]["answer"]), float(data["thresholds"]["confident"]),
+                   float(data["thresholds"]["neighbour"]),
                    {k: v for k, v in data.items() if k not in ("sentence", "span", "thresholds")})
 
     def to_dict(self) -> dict:
         return {"format": MODEL_FORMAT, **self.info, "thresholds": {"answer": self.answer_threshold,
-                                                                     "confident": self.confident_threshold},
+                                                                     "confident": self.confident_threshold,
+                                                                     "neighbour": self.neighbour_ratio},
                 "sentence": self.sentence.to_dict(), "span": self.span.to_dict()}
 
 
@@ -371,14 +376,16 @@ class Answerer:
         confidence = float(probabilities[best])
         if confidence < self.model.answer_threshold:
             return self._refusal(q, hits, k, confidence)
-        return self._compose(q, candidates[best], confidence, hits, ranked, k)
+        shown_with = [candidates[j] for j in adjacent(candidates, best, self.articles)
+                      if probabilities[j] >= self.model.neighbour_ratio * confidence]
+        return self._compose(q, candidates[best], confidence, hits, ranked, k, shown_with)
 
     def _refusal(self, q: Question, hits: list[Hit], k: int, confidence: float = 0.0) -> Answer:
         return Answer(question=q.text, text=NOT_FOUND, abstained=True, citations=hits[:k], kind=q.asked,
                       confidence=round(confidence, 3))
 
     def _compose(self, q: Question, best: Candidate, confidence: float, hits: list[Hit],
-                 ranked: list[tuple[Hit, float]], k: int) -> Answer:
+                 ranked: list[tuple[Hit, float]], k: int, neighbours: list[Candidate] = ()) -> Answer:
         article = self.articles[best.article_id]
         confident = confidence >= self.model.confident_threshold
         hit = hits[best.hit]
@@ -396,8 +403,16 @@ class Answerer:
         if span_at[1] - span_at[0] > MAX_EXCERPT:  # a clause answer longer than a quote: its first clauses
             span_at = _window(article.text, span_at[0], span_at[1], (span_at[0], span_at[0]))
         a, b = _window(article.text, s, e, span_at)
+        cut_before, cut_after = a > s, b < e
+        for other in neighbours:  # a nearly-as-likely adjacent sentence is quoted too, verbatim
+            if other.start >= e and not cut_after:
+                b = _window(article.text, other.start, other.end, (other.start, other.start))[1]
+                cut_after = b < other.end
+            elif other.end <= s and not cut_before:
+                a = _window(article.text, other.start, other.end, (other.end, other.end))[0]
+                cut_before = a > other.start
         excerpt = article.text[a:b]
-        shown = ("…" if a > s else "") + excerpt + ("…" if b < e else "")
+        shown = ("…" if cut_before else "") + excerpt + ("…" if cut_after else "")
         span_text = article.text[span_at[0]:span_at[1]]
         # the short answer first, unless it is most of the quote anyway
         text = f"{span_text} — {shown} [1]" if len(span_text) < 0.6 * len(excerpt) else f"{shown} [1]"
@@ -545,6 +560,18 @@ def _strong(asked: str, kind: str, text: str) -> bool:
 
 
 _CREDIT_LINE = re.compile(r"^\(?(?:ảnh|ảnh minh họa|ảnh minh hoạ|nguồn ảnh|photo)\s*:", re.IGNORECASE)
+
+
+def adjacent(candidates: list[Candidate], best: int, articles: dict[str, Article]) -> list[int]:
+    """The candidate sentences right before and right after candidates[best] in its article."""
+    c = candidates[best]
+    if c.kind != "sentence":
+        return []
+    text = articles[c.article_id].text
+    return [j for j, o in enumerate(candidates)
+            if j != best and o.kind == "sentence" and o.article_id == c.article_id
+            and ((o.start >= c.end and not text[c.end:o.start].strip())
+                 or (o.end <= c.start and not text[o.end:c.start].strip()))]
 
 
 def _announces(text: str, s: int, e: int, s2: int, e2: int) -> bool:

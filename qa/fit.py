@@ -17,18 +17,22 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from .answer import SENTENCE_FEATURES, SPAN_FEATURES, AnswerModel, Answerer, Candidate, Linear, MODEL_PATH
+from .answer import SENTENCE_FEATURES, SPAN_FEATURES, AnswerModel, Answerer, Candidate, Linear, MODEL_PATH, adjacent
 from .evaluate import EvalItem, answer_correct, contains, read_items, span_exact, span_f1
 from .question import Question
 from .records import Hit
 
 MAX_REFUSED_ANSWERABLE = 0.08  # the refusal threshold: refuse as many unanswerable questions as this allows
 CONFIDENT_PRECISION = 0.75  # answers above the confident threshold were right this often out of fold
+# an adjacent sentence is shown with the answer when, out of fold, sentences scored like it held an answer
+# the chosen one lacked at least this often (a fifth: one extra sentence in five earns its place)
+NEIGHBOUR_PRECISION = 0.2
+NEIGHBOUR_RATIOS = tuple(round(x, 2) for x in np.arange(0.05, 1.0, 0.05))
 FOLDS = 5
 SPAN_C = 0.1  # the span ranker's regularisation (cross-validated: 0.1 beat 1.0 on both question sets)
 
@@ -58,6 +62,7 @@ class SetResult:
     refused_unanswerable: float
     containment_never_refusing: float
     ceiling: float  # some candidate sentence holds a gold answer
+    median_answer_chars: float = 0.0  # of the answers given
     extra: dict = field(default_factory=dict)
 
 
@@ -206,8 +211,7 @@ class Prediction:
 def predict(ex: Example, model: AnswerModel) -> Prediction:
     """The answer the model gives when it does not refuse, and its confidence."""
     answerer = Answerer(ex.answerer.articles, ex.answerer.sentences, model)
-    never_refuse = AnswerModel(model.sentence, model.span, 0.0, model.confident_threshold)
-    answerer.model = never_refuse
+    answerer.model = replace(model, answer_threshold=0.0)  # never refuse
     answer = answerer.answer(ex.question, ex.ranked)
     return Prediction(answer.confidence, answer)
 
@@ -226,11 +230,12 @@ def score(name: str, examples: list[Example], predictions: list[Prediction], thr
         exact += span_exact(p.answer.span, ex.item.answers)
         f1 += span_f1(p.answer.span, ex.item.answers)
     refused_un = sum(p.confidence < threshold or p.answer.abstained for _, p in unanswerable)
+    lengths = [len(p.answer.text) for _, p in zip(examples, predictions) if not p.answer.abstained and p.confidence >= threshold]
     n, m = len(answerable) or 1, len(unanswerable) or 1
     ceiling = sum(bool(ex.labels.any()) for ex, _ in answerable) / n
     return SetResult(name, len(examples), len(answerable), len(unanswerable), round(right / n, 3), round(exact / n, 3),
                      round(f1 / n, 3), round(refused / n, 3), round(refused_un / m, 3), round(right_any / n, 3),
-                     round(ceiling, 3))
+                     round(ceiling, 3), float(np.median(lengths)) if lengths else 0.0)
 
 
 def choose_thresholds(examples: list[Example], predictions: list[Prediction]) -> tuple[float, float]:
@@ -253,18 +258,46 @@ def choose_thresholds(examples: list[Example], predictions: list[Prediction]) ->
     return round(max(0.0, threshold), 6), round(max(confident, threshold), 6)
 
 
-def cross_validate(examples: list[Example], c: float) -> list[Prediction]:
+def choose_neighbour_ratio(examples: list[Example], fold_models: list[AnswerModel]) -> float:
+    """The lowest ratio p(neighbour) / p(best) at which the adjacent sentences it would show held a gold
+    answer the chosen sentence lacked at least NEIGHBOUR_PRECISION of the time (out of fold)."""
+    ratios, useful = [], []
+    for ex, model in zip(examples, fold_models):
+        if not ex.candidates:
+            continue
+        p = model.sentence.probability(np.stack([c.features for c in ex.candidates]))
+        best = int(np.argmax(p))
+        for j in adjacent(ex.candidates, best, ex.answerer.articles):
+            ratios.append(p[j] / p[best])
+            useful.append(bool(ex.labels[j] and not ex.labels[best]))
+    ratios_a, useful_a = np.array(ratios), np.array(useful)
+    for ratio in NEIGHBOUR_RATIOS:
+        shown = ratios_a >= ratio
+        if shown.sum() >= 10 and useful_a[shown].mean() >= NEIGHBOUR_PRECISION:
+            return ratio
+    return 1.0
+
+
+def cross_validate(examples: list[Example], c: float) -> list[AnswerModel]:
+    """For each example, the model fitted on the folds that do not hold its article (thresholds unset)."""
     from sklearn.model_selection import GroupKFold
 
     groups = [ex.group for ex in examples]
-    predictions: list[Prediction | None] = [None] * len(examples)
+    fold_models: list[AnswerModel | None] = [None] * len(examples)
     folds = min(FOLDS, len(set(groups)))
     for train, test in GroupKFold(n_splits=folds).split(np.zeros(len(examples)), groups=groups):
         sentence, span = fit_models([examples[i] for i in train], c)
         model = AnswerModel(sentence, span, 0.0, 1.0)
         for i in test:
-            predictions[i] = predict(examples[i], model)
-    return predictions  # type: ignore[return-value]
+            fold_models[i] = model
+    return fold_models  # type: ignore[return-value]
+
+
+def out_of_fold(examples: list[Example], c: float) -> tuple[list[Prediction], float]:
+    """Out-of-fold predictions, with the neighbour ratio chosen on them, and that ratio."""
+    fold_models = cross_validate(examples, c)
+    ratio = choose_neighbour_ratio(examples, fold_models)
+    return [predict(ex, replace(m, neighbour_ratio=ratio)) for ex, m in zip(examples, fold_models)], ratio
 
 
 # ---- command --------------------------------------------------------------------------------
@@ -300,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         trained_on.append({"questions": questions.name, "articles": folder.name, "count": len(items),
                            "sha256": hashlib.sha256(questions.read_bytes()).hexdigest()})
         print(f"collected {len(items)} questions of {name}", file=sys.stderr)
-    predictions = cross_validate(examples, args.C)
+    predictions, neighbour_ratio = out_of_fold(examples, args.C)
     threshold_sets = {set_name(Path(parse_spec(spec)[0])) for spec in (args.threshold_on or args.sets[:1])}
     chosen = [(ex, p) for ex, p in zip(examples, predictions) if ex.set_name in threshold_sets]
     answer_threshold, confident_threshold = choose_thresholds([e for e, _ in chosen], [p for _, p in chosen])
@@ -311,9 +344,10 @@ def main(argv: list[str] | None = None) -> int:
     sentence, span = fit_models(examples, args.C)
     import sklearn
 
-    model = AnswerModel(sentence, span, answer_threshold, confident_threshold, {
+    model = AnswerModel(sentence, span, answer_threshold, confident_threshold, neighbour_ratio, {
         "trained_on": trained_on, "threshold_on": sorted(threshold_sets),
-        "policy": {"max_refused_answerable": MAX_REFUSED_ANSWERABLE, "confident_precision": CONFIDENT_PRECISION},
+        "policy": {"max_refused_answerable": MAX_REFUSED_ANSWERABLE, "confident_precision": CONFIDENT_PRECISION,
+                   "neighbour_precision": NEIGHBOUR_PRECISION},
         "cross_validation": {r.name: {k: v for k, v in r.__dict__.items() if k != "name"} for r in results},
         "fitted_with": f"scikit-learn {sklearn.__version__} LogisticRegression(C={args.C}), hoi-dap {__version__}",
         "command": "qa fit " + " ".join(args.sets),
@@ -322,21 +356,22 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.out).write_text(json.dumps(model.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if args.report:
         Path(args.report).write_text(json.dumps([r.__dict__ for r in results], indent=1), encoding="utf-8")
-    print(format_results(results, answer_threshold, confident_threshold))
+    print(format_results(results, answer_threshold, confident_threshold, neighbour_ratio))
     print(f"wrote {args.out} in {time.time() - started:.0f}s", file=sys.stderr)
     return 0
 
 
-def format_results(results: list[SetResult], answer_threshold: float, confident_threshold: float) -> str:
+def format_results(results: list[SetResult], answer_threshold: float, confident_threshold: float,
+                   neighbour_ratio: float) -> str:
     lines = [f"cross-validated by article ({FOLDS} folds); refuse below {answer_threshold:.3f}, "
-             f"confident from {confident_threshold:.3f}",
+             f"confident from {confident_threshold:.3f}, adjacent sentence shown from {neighbour_ratio:.2f} of the best",
              "| set | n (ans/unans) | ceiling | contains, never refusing | contains | span EM | span F1 | "
-             "refused answerable | refused unanswerable |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "refused answerable | refused unanswerable | median answer chars |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r.name} | {r.questions} ({r.answerable}/{r.unanswerable}) | {r.ceiling:.3f} | "
                      f"{r.containment_never_refusing:.3f} | {r.containment:.3f} | {r.span_exact:.3f} | {r.span_f1:.3f} | "
-                     f"{r.refused_answerable:.3f} | {r.refused_unanswerable:.3f} |")
+                     f"{r.refused_answerable:.3f} | {r.refused_unanswerable:.3f} | {r.median_answer_chars:.0f} |")
     return "\n".join(lines)
 
 

@@ -63,7 +63,8 @@ def test_every_holdout_question_gets_a_verbatim_answer_or_a_refusal(engine, hold
             continue
         check_verbatim(engine, answer)
         assert 0.0 <= answer.confidence <= 1.0
-        assert len(answer.text) <= 2 * MAX_EXCERPT + 200 or answer.kind == "summary", item.id
+        # the span, its sentence and at most one adjacent sentence, each quote at most MAX_EXCERPT
+        assert len(answer.text) <= 3 * MAX_EXCERPT + 200 or answer.kind == "summary", item.id
 
 
 def test_holdout_quality_is_kept(holdout_answers):
@@ -278,3 +279,34 @@ def test_cli_ask_empty_question_is_one_line_exit_2(capsys):
     assert main(["ask", "  ", "--index", str(REPO / "index")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("qa: error:") and err.count("\n") == 1
+
+
+def _with_neighbour_ratio(engine, ratio):
+    from dataclasses import replace
+
+    return Answerer(engine.articles, engine._stored.sentences, replace(AnswerModel.load(), neighbour_ratio=ratio))
+
+
+def test_an_adjacent_sentence_scored_close_to_the_best_is_quoted_with_it(engine):
+    """With the ratio at 0 every adjacent candidate sentence is shown, at 1.01 none: the quote grows by
+    whole sentences of the article, stays verbatim and keeps the span it highlights."""
+    from qa.engine import ANSWER_DEPTH
+
+    items = [i for i in read_items(HOLDOUT) if i.answerable][:25]
+    widened = 0
+    for item in items:
+        q = engine.analyse(item.question)
+        ranked, qvec = engine.retrieve(item.question, ANSWER_DEPTH)
+        q = q.with_vector(qvec)
+        alone = _with_neighbour_ratio(engine, 1.01).answer(q, ranked)
+        both = _with_neighbour_ratio(engine, 0.0).answer(q, ranked)
+        if alone.abstained or alone.metadata or alone.kind == "summary":
+            continue
+        check_verbatim(engine, both)
+        assert both.span == alone.span, "the short answer does not move"
+        assert both.start <= alone.start and alone.end <= both.end
+        if (both.start, both.end) != (alone.start, alone.end):
+            widened += 1
+            article = engine.articles[both.citations[0].article_id]
+            assert article.text[alone.start:alone.end] in both.text
+    assert widened >= 5, "most answers have a candidate sentence next to them"
