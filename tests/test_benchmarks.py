@@ -4,6 +4,7 @@ shared, and the benchmark's own targets are reported as PASS/FAIL rather than te
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -119,5 +120,9 @@ def test_targets_are_reported_as_ratios_with_a_verdict(quick):
     assert any("ask p95" in n for n in names) and any("search adds" in n for n in names)
     assert any("recall@10" in n for n in names) and any("build" in n for n in names)
     for target in data["targets"]:
-        assert isinstance(target["pass"], bool) and target["ratio"] >= 0
+        assert isinstance(target["pass"], bool) and math.isfinite(target["ratio"])
+        # "search adds" is a difference of two medians measured in one loop (BM25 overlaps the query
+        # embedding), so noise can make it a little negative; every other ratio is a quotient of positives
+        if "search adds" not in target["name"]:
+            assert target["ratio"] >= 0, target
     assert stdout.count("PASS") + stdout.count("FAIL") >= 4
