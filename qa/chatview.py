@@ -215,8 +215,18 @@ def _quote_of(answer: Answer) -> str:
     return text
 
 
-def _quote_html(quote: str, span: str) -> str:
-    at = quote.find(span) if span and span != quote else -1
+def _span_in_quote(answer: Answer, quote: str, span: str) -> int:
+    """Where the highlighted span sits in the quote: from the offsets (the span's words may also occur
+    earlier, e.g. in an adjacent sentence quoted before it), else its first occurrence."""
+    highlight = answer.citations[0].highlight if answer.citations else None
+    if highlight is not None and answer.start is not None and span and span != quote:
+        at = highlight[0] - answer.start + (1 if quote.startswith("…") else 0)
+        if quote[at:at + len(span)] == span:
+            return at
+    return quote.find(span) if span and span != quote else -1
+
+
+def _quote_html(quote: str, span: str, at: int) -> str:
     if at < 0:
         return _br(quote)
     return _br(quote[:at]) + f"<mark>{_br(span)}</mark>" + _br(quote[at + len(span):])
@@ -294,7 +304,8 @@ def answer_html(engine: Engine, answer: Answer, scope: str = "", collection: str
         span = answer.span.strip()
         if span and span != quote.strip() and len(span) <= SHORT_ANSWER_CHARS:
             parts.append(f'<p class="qa-short">{_br(span)}</p>')
-        parts.append(f'<blockquote class="qa-quote">{_quote_html(quote, span)} {refs}</blockquote>')
+        parts.append(f'<blockquote class="qa-quote">{_quote_html(quote, span, _span_in_quote(answer, quote, span))} '
+                     f'{refs}</blockquote>')
     if not answer.confident:
         parts.append(f'<p class="qa-lowconf" role="note"><strong>Độ tin cậy thấp</strong> '
                      f'({round(100 * answer.confidence)}%): hãy đối chiếu với đoạn trích trước khi dùng.</p>')

@@ -471,3 +471,19 @@ def test_crafted_answers_use_real_offsets(engine):
     a, b = answer.citations[0].highlight
     assert text[a:b] == "25/5/2017" and answer.start <= a < b <= answer.end
     assert replace(answer, confident=False).confident is False
+
+
+def test_the_quote_marks_the_highlighted_span_not_an_earlier_copy_of_it():
+    """An adjacent sentence quoted before the answer sentence may hold the same words (here "3"): the
+    mark goes where the answer's offsets say, and falls back to the first occurrence without them."""
+    article_text = "Năm ngoái có 3 đoàn. Năm nay thành phố lập 3 đoàn kiểm tra."
+    at = article_text.rindex("3 đoàn")
+    hit = Hit("a.txt", "T", None, None, article_text, 1.0, 0, len(article_text), "a", "a#0", highlight=(at, at + 1))
+    answer = Answer(question="q", text=f"{article_text} [1]", abstained=False, citations=[hit], span="3",
+                    start=0, end=len(article_text), kind="number", confidence=0.9, confident=True)
+    quote = view._quote_of(answer)
+    assert view._span_in_quote(answer, quote, "3") == at
+    assert view._quote_html(quote, "3", at).count("<mark>") == 1
+    assert view._quote_html(quote, "3", at).index("<mark>") > quote.index("Năm nay")
+    moved = replace(answer, citations=[replace(hit, highlight=None)])
+    assert view._span_in_quote(moved, quote, "3") == quote.index("3")
