@@ -210,8 +210,7 @@ class Prediction:
 
 def predict(ex: Example, model: AnswerModel) -> Prediction:
     """The answer the model gives when it does not refuse, and its confidence."""
-    answerer = Answerer(ex.answerer.articles, ex.answerer.sentences, model)
-    answerer.model = replace(model, answer_threshold=0.0)  # never refuse
+    answerer = Answerer(ex.answerer.articles, ex.answerer.sentences, replace(model, answer_threshold=0.0))  # never refuse
     answer = answerer.answer(ex.question, ex.ranked)
     return Prediction(answer.confidence, answer)
 
