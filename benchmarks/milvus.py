@@ -40,6 +40,7 @@ import numpy as np  # noqa: E402
 
 import qa  # noqa: E402
 from qa import store  # noqa: E402
+from qa.embed import CachedQueries  # noqa: E402
 from qa.engine import Engine, clean_question  # noqa: E402
 from qa.evaluate import percentile  # noqa: E402
 from qa.lexical import query_terms  # noqa: E402
@@ -60,26 +61,6 @@ def rss_mb() -> float:
 
 def summary(ms: list[float]) -> dict:
     return {"p50": percentile(ms, 0.5), "p95": percentile(ms, 0.95), "n": len(ms)}
-
-
-class Vectors:
-    """Query embedder answering from vectors computed once with the real model."""
-
-    def __init__(self, inner, cache: dict):
-        self.inner, self.model_id, self.cache = inner, inner.model_id, cache
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    def embed_queries(self, texts):
-        for text in texts:
-            if text not in self.cache:
-                self.cache[text] = self.inner.embed_queries([text])[0]
-        return np.stack([self.cache[t] for t in texts])
-
-    def embed_passages(self, texts):
-        return self.inner.embed_passages(texts)
 
 
 def timed(fn, questions: list[str], repeats: int) -> dict:
@@ -111,7 +92,7 @@ def seed_phase(work: Path, questions: list[str], vectors: dict, repeats: int) ->
     milvus = qa.load(work / "milvus")
     open_s = time.perf_counter() - t0
     local = qa.load(work / "local")
-    local.embedder = milvus.embedder = Vectors(local.embedder, vectors)
+    local.embedder = milvus.embedder = CachedQueries(local.embedder, vectors)
     out: dict = {"chunks": len(local.chunks), "milvus_build_s": round(build_s, 2), "written": report.written,
                  "embedded": report.embedded, "milvus_open_s": round(open_s, 2)}
     for mode in ("split", "hybrid"):
@@ -193,16 +174,7 @@ def bm25_function_phase(work: Path, real, questions: list[str]) -> dict:
 def real_terms(real) -> dict:
     import synthetic
 
-    from qa.lexical import document_terms
-
-    terms = [document_terms(c.title, c.text) for c in real.chunks]
-    counts: dict[str, int] = {}
-    for doc in terms:
-        for term in doc:
-            counts[term] = counts.get(term, 0) + 1
-    ranked = sorted(counts, key=lambda t: (-counts[t], t))
-    return {"ranked": ranked, "lengths": [len(d) for d in terms], "zipf_s": synthetic.zipf_fit(list(counts.values())),
-            "docs": len(terms)}
+    return synthetic.term_profile(real.chunks)
 
 
 def local_dense(vectors: np.ndarray, key: str, cache: Path | None, n: int):
@@ -270,7 +242,7 @@ def synthetic_phase(n: int, real, terms: dict, vectors_of: dict, questions: list
     lexical = LexicalIndex(synthetic.bm25_object(scores, terms["ranked"]))
     manifest["dense"] = {"kind": kind, "metric": "inner_product"}
     local_stored = store.StoredIndex(manifest, real.articles, chunks, [], dense, lexical, real._stored.sentences)
-    local = Engine(local_stored, work / f"local-{n}", Vectors(real.embedder, dict(vectors_of)))
+    local = Engine(local_stored, work / f"local-{n}", CachedQueries(real.embedder, dict(vectors_of)))
     out["local"] = {"dense_kind": kind, "dense_build_s": local_build_s}
 
     # Milvus Lite: the same vectors and BM25 weights, written through CollectionWriter
@@ -307,7 +279,7 @@ def synthetic_phase(n: int, real, terms: dict, vectors_of: dict, questions: list
     out["milvus_first_search_s"] = round(time.perf_counter() - t0, 1)  # Lite builds its per-segment indexes
     milvus_stored = store.StoredIndex(manifest, real.articles, chunks, [], None, None, real._stored.sentences,
                                       lexicon, backend)
-    milvus = Engine(milvus_stored, work / f"milvus-{n}", Vectors(real.embedder, dict(vectors_of)))
+    milvus = Engine(milvus_stored, work / f"milvus-{n}", CachedQueries(real.embedder, dict(vectors_of)))
     out["rss_mb_both_loaded"] = rss_mb()
 
     # dense recall@10 against exact search, one query at a time

@@ -116,32 +116,6 @@ def phase_build(cfg: dict, work: Path) -> dict:
     return result
 
 
-class CachedQueries:
-    """An embedder that answers queries it has seen from memory: `search` through it is the time the
-    search adds on top of query embedding, without the model's (noisy) time in the difference."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.model_id = inner.model_id
-        self.cache: dict = {}
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    def embed_queries(self, texts: list[str]):
-        import numpy as np
-
-        missing = [t for t in texts if t not in self.cache]
-        if missing:
-            for text, vector in zip(missing, self.inner.embed_queries(missing)):
-                self.cache[text] = vector
-        return np.stack([self.cache[t] for t in texts])
-
-    def embed_passages(self, texts: list[str]):
-        return self.inner.embed_passages(texts)
-
-
 def _parts(engine, question: str) -> tuple[float, float]:
     """Seconds of dense search and of lexical scoring + top-depth selection for one question, as
     `Engine._ranked` does them (depth 50 for k=10)."""
@@ -163,6 +137,7 @@ def measure_latency(engine, questions: list[str], repeats: int, warmup: int | No
     """Warm latencies (ms), question by question: bare query embedding; `search` and `ask` as a user
     gets them; and what search / ask add on top of embedding (same engine, query vectors cached),
     split into the dense and lexical parts."""
+    from qa.embed import CachedQueries
     from qa.engine import Engine, clean_question
 
     cached = Engine(engine._stored, engine.index_dir, embedder=CachedQueries(engine.embedder))
@@ -233,7 +208,6 @@ def phase_seed(cfg: dict, work: Path) -> dict:
     t0 = time.perf_counter()
     import qa
     from qa.evaluate import evaluate, read_items
-    from qa.lexical import document_terms
 
     import baseline
     import synthetic
@@ -281,20 +255,13 @@ def phase_seed(cfg: dict, work: Path) -> dict:
     groups = np.array([hash(c.article_id) for c in engine.chunks])
     profile = synthetic.cosine_profile(vectors, groups)
     profile["nn_cos"] = round(float(np.sort(vectors @ vectors.T, axis=1)[:, -2].mean()), 3)
-    terms = [document_terms(c.title, c.text) for c in engine.chunks]
-    counts: dict[str, int] = {}
-    for doc in terms:
-        for term in doc:
-            counts[term] = counts.get(term, 0) + 1
-    ranked = sorted(counts, key=lambda t: (-counts[t], t))
-    zipf_s = synthetic.zipf_fit(list(counts.values()))
-    (work / "real_terms.json").write_text(json.dumps({
-        "ranked": ranked, "lengths": [len(d) for d in terms], "zipf_s": zipf_s, "docs": len(terms),
-    }, ensure_ascii=False), encoding="utf-8")
-    result["real_profile"] = {**profile, "terms": len(ranked), "zipf_s": round(zipf_s, 3),
-                              "mean_terms_per_chunk": round(float(np.mean([len(d) for d in terms])), 1)}
+    terms = synthetic.term_profile(engine.chunks)
+    (work / "real_terms.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    result["real_profile"] = {**profile, "terms": len(terms["ranked"]), "zipf_s": round(terms["zipf_s"], 3),
+                              "mean_terms_per_chunk": round(float(np.mean(terms["lengths"])), 1)}
     # The synthetic BM25 matrix must score exactly as bm25s would: check on a few hundred chunks.
-    result["bm25_check_max_abs_diff"] = synthetic.check_bm25(ranked, [len(d) for d in terms], zipf_s, len(terms))
+    result["bm25_check_max_abs_diff"] = synthetic.check_bm25(terms["ranked"], terms["lengths"], terms["zipf_s"],
+                                                                 terms["docs"])
     return result
 
 

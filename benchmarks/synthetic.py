@@ -129,6 +129,21 @@ def zipf_fit(counts: list[int]) -> float:
     return float(-np.polyfit(np.log(ranks), np.log(f), 1)[0])
 
 
+def term_profile(chunks) -> dict:
+    """What the synthetic BM25 is drawn from: the real chunks' terms ranked by document frequency,
+    each chunk's term count, the fitted Zipf exponent and the number of chunks."""
+    from qa.lexical import document_terms
+
+    terms = [document_terms(c.title, c.text) for c in chunks]
+    counts: dict[str, int] = {}
+    for doc in terms:
+        for term in doc:
+            counts[term] = counts.get(term, 0) + 1
+    ranked = sorted(counts, key=lambda t: (-counts[t], t))
+    return {"ranked": ranked, "lengths": [len(d) for d in terms], "zipf_s": zipf_fit(list(counts.values())),
+            "docs": len(terms)}
+
+
 def _alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Walker/Vose alias table: O(1) sampling from a discrete distribution."""
     n = len(p)

@@ -36,6 +36,30 @@ def get_embedder(model: str = DEFAULT_MODEL, *, threads: int | None = None) -> E
     return SentenceTransformerEmbedder(model)
 
 
+class CachedQueries:
+    """Wraps an embedder and answers queries it has seen (or was given in `cache`) from memory: for
+    measuring what search adds on top of query embedding, and for asking two engines the same
+    questions with each question embedded once. Passages go to the wrapped embedder."""
+
+    def __init__(self, inner: Embedder, cache: dict | None = None):
+        self.inner, self.model_id = inner, inner.model_id
+        self.cache: dict = {} if cache is None else cache
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if missing:
+            for text, vector in zip(missing, self.inner.embed_queries(missing)):
+                self.cache[text] = vector
+        return np.stack([self.cache[t] for t in texts])
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_passages(texts)
+
+
 class _QueryPassageEmbedder:
     """Both backends embed queries and passages with one `_encode(texts, is_query)`."""
 

@@ -16,12 +16,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from conftest import ALPHA, BETA, INDEX, REPO, SEEDS, HashEmbedder
+
 from qa import store
 from qa.cli import main
+from qa.embed import CachedQueries
 from qa.engine import Engine
 from qa.errors import BackendError, IndexProblem
 from qa.lexical import document_terms
@@ -357,26 +358,6 @@ def test_bad_milvus_options_are_refused_before_anything_is_written(tmp_path, mak
 
 # ---- the seed questions: the same answers as the local backend ---------------------------------------------
 
-class SharedQueries:
-    """One embedder for both engines, each question embedded once."""
-
-    def __init__(self, inner):
-        self.inner, self.model_id, self.cache = inner, inner.model_id, {}
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    def embed_queries(self, texts):
-        for text in texts:
-            if text not in self.cache:
-                self.cache[text] = self.inner.embed_queries([text])[0]
-        return np.stack([self.cache[t] for t in texts])
-
-    def embed_passages(self, texts):
-        return self.inner.embed_passages(texts)
-
-
 @pytest.fixture(scope="module")
 def seed_pair(tmp_path_factory):
     """seeds/ indexed locally and in Milvus Lite from the committed index's vectors (nothing embedded)."""
@@ -388,7 +369,7 @@ def seed_pair(tmp_path_factory):
     Engine.build(SEEDS, root / "local", progress=False)
     report = Engine.build(SEEDS, root / "milvus", progress=False, backend="milvus")
     local, milvus = qa.load(root / "local"), qa.load(root / "milvus")
-    milvus.embedder = local.embedder = SharedQueries(local.embedder)
+    milvus.embedder = local.embedder = CachedQueries(local.embedder)  # one embedder for both, each question embedded once
     return local, milvus, report
 
 
