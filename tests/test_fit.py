@@ -52,3 +52,19 @@ def test_fit_names_a_missing_question_set(tmp_path, capsys):
     assert main(["fit", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "m.json")]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and err.count("\n") == 1
+
+
+def test_learning_curve_prints_a_row_per_fraction_with_rates(small_set, capsys):
+    """benchmarks/learning_curve.py: the scorer fitted on growing parts of each training fold; every cell
+    is a rate, and with all the data the top-ranked sentence is right far more often than chance."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("learning_curve", REPO / "benchmarks" / "learning_curve.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main([f"{small_set}:{REPO / 'index'}", "--draws", "1"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 0.") or line.startswith("| 1.")]
+    assert [row.split("|")[1].strip() for row in rows] == [f"{f:.2f}" for f in module.FRACTIONS]
+    cells = [[float(x) for x in row.split("|")[2].split("/")] for row in rows]
+    assert all(0.0 <= top1 <= 1.0 and 0.0 <= auroc <= 1.0 for top1, auroc in cells)
+    assert cells[-1][0] > 0.5  # candidates per question number in the dozens: chance is below 0.1
