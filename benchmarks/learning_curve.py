@@ -26,17 +26,17 @@ FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from qa import fit
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sets", nargs="+", help="QUESTIONS.jsonl[:ARTICLES_FOLDER] (folder default: seeds)")
     parser.add_argument("--draws", type=int, default=3, help="random draws per fraction below 1")
-    parser.add_argument("--cache", default=str(Path.home() / ".cache" / "hoi-dap" / "fit-indexes"))
+    parser.add_argument("--cache", default=fit.CACHE_DIR)
     args = parser.parse_args(argv)
 
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import GroupKFold
 
-    from qa import fit
-    from qa.answer import SENTENCE_FEATURES
+    from qa.answer import score_candidates
     from qa.engine import Engine
     from qa.evaluate import read_items
 
@@ -47,9 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         examples += fit.collect(fit.set_name(questions), engine, read_items(questions))
     examples = [ex for ex in examples if ex.candidates]
     names = list(dict.fromkeys(ex.set_name for ex in examples))
-    groups = [ex.group for ex in examples]
-    splitter = GroupKFold(n_splits=min(fit.FOLDS, len(set(groups))))  # as `qa fit` does
-    folds = list(splitter.split(np.zeros(len(examples)), groups=groups))
+    folds = fit.fold_splits(examples)  # as `qa fit` does
     rng = np.random.default_rng(0)
 
     print(f"| training fraction | {' | '.join(f'{n}: top-1 / AUROC' for n in names)} |")
@@ -62,11 +60,10 @@ def main(argv: list[str] | None = None) -> int:
             for train, test in folds:
                 if fraction < 1:
                     train = train[rng.random(len(train)) < fraction]
-                x, y, w = fit.sentence_rows([examples[i] for i in train])
-                scorer = fit._fit_linear(x, y, w, SENTENCE_FEATURES, 1.0)
+                scorer = fit.fit_sentence([examples[i] for i in train], 1.0)
                 for i in test:
-                    p = scorer.probability(np.stack([c.features for c in examples[i].candidates]))
-                    right[i], best[i] = bool(examples[i].labels[int(np.argmax(p))]), float(p.max())
+                    p, top = score_candidates(scorer, examples[i].candidates)
+                    right[i], best[i] = bool(examples[i].labels[top]), float(p[top])
             for n in names:
                 of_set = [i for i, ex in enumerate(examples) if ex.set_name == n]
                 answerable = [i for i in of_set if examples[i].item.answerable]

@@ -159,16 +159,11 @@ def _profile(text: str) -> _Profile:
 
 def coverage(q: Question, profile: _Profile, pairs: bool = False) -> float:
     """The share of the question's idf weight (single words, or word pairs) found in a text."""
-    terms, total = _weighted(q.terms, pairs)
+    terms = [t for t in q.terms if t.bigram == pairs]
+    total = sum(t.idf for t in terms)
     if not total:
         return 0.0
     return sum(t.idf for t in terms if profile.has(t)) / total
-
-
-@functools.lru_cache(maxsize=1024)
-def _weighted(terms, pairs: bool):
-    chosen = tuple(t for t in terms if t.bigram == pairs)
-    return chosen, sum(t.idf for t in chosen)
 
 
 def _is_acronym(word: str) -> bool:
@@ -200,10 +195,6 @@ class Answerer:
             if self._model is None:
                 raise QAError(f"the answer model {MODEL_PATH} is missing; reinstall hoi-dap or run `qa fit`")
         return self._model
-
-    @model.setter
-    def model(self, value: AnswerModel) -> None:
-        self._model = value
 
     # -- article-level facts, memoised --
     def article_profile(self, article_id: str) -> _Profile:
@@ -364,15 +355,17 @@ class Answerer:
         return [(k, (a, b)) for k, (a, b) in _spans_of(sentence) if k != "clause" and fold(sentence[a:b]) not in asked]
 
     # -- answering --
-    def answer(self, q: Question, ranked: list[tuple[Hit, float]], k: int = 5) -> Answer:
+    def answer(self, q: Question, ranked: list[tuple[Hit, float]], k: int = 5,
+               candidates: list[Candidate] | None = None) -> Answer:
+        """`candidates`: self.candidates(q, ranked) when already computed (`qa fit` holds them)."""
         hits = [hit for hit, _ in ranked]
         if q.asked == "summary" and hits:
             return self.summary(q, hits, k)
-        candidates = self.candidates(q, ranked)
+        if candidates is None:
+            candidates = self.candidates(q, ranked)
         if not candidates:
             return self._refusal(q, hits, k)
-        probabilities = self.model.sentence.probability(np.stack([c.features for c in candidates]))
-        best = int(np.argmax(probabilities))
+        probabilities, best = score_candidates(self.model.sentence, candidates)
         confidence = float(probabilities[best])
         if confidence < self.model.answer_threshold:
             return self._refusal(q, hits, k, confidence)
@@ -559,7 +552,13 @@ def _strong(asked: str, kind: str, text: str) -> bool:
     return kind != "person" or text.split()[0].lower() in span_kinds.SURNAMES
 
 
-_CREDIT_LINE = re.compile(r"^\(?(?:ảnh|ảnh minh họa|ảnh minh hoạ|nguồn ảnh|photo)\s*:", re.IGNORECASE)
+_CREDIT_LINE = re.compile(r"^\(?(?:" + span_kinds.CREDIT_PREFIXES + r")\s*:", re.IGNORECASE)
+
+
+def score_candidates(scorer: Linear, candidates: list[Candidate]) -> tuple[np.ndarray, int]:
+    """Each candidate's probability of answering, and the index of the most probable one."""
+    probabilities = scorer.probability(np.stack([c.features for c in candidates]))
+    return probabilities, int(np.argmax(probabilities))
 
 
 def adjacent(candidates: list[Candidate], best: int, articles: dict[str, Article]) -> list[int]:
@@ -672,8 +671,7 @@ def _proximity(anchors: list[tuple[float, int, int]], a: int, b: int, q: Questio
     question is usually surrounded by the question's own words."""
     if not anchors:
         return 0.0
-    total = _weighted(q.terms, False)[1] or 1.0
-    return sum(w * math.exp(-max(0, x - b, a - y) / 40) for w, x, y in anchors if not (a <= x and y <= b)) / total
+    return sum(w * math.exp(-max(0, x - b, a - y) / 40) for w, x, y in anchors if not (a <= x and y <= b)) / q.content_idf
 
 
 _METADATA_LABEL = {"author": "Tác giả", "outlet": "Nguồn", "published": "Ngày đăng"}

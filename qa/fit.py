@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import SENTENCE_FEATURES, SPAN_FEATURES, AnswerModel, Answerer, Candidate, Linear, MODEL_PATH, adjacent
+from .answer import (SENTENCE_FEATURES, SPAN_FEATURES, AnswerModel, Answerer, Candidate, Linear, MODEL_PATH, adjacent,
+                     score_candidates)
 from .evaluate import EvalItem, answer_correct, contains, read_items, span_exact, span_f1
 from .question import Question
 from .records import Hit
@@ -35,6 +36,8 @@ NEIGHBOUR_PRECISION = 0.2
 NEIGHBOUR_RATIOS = tuple(round(x, 2) for x in np.arange(0.05, 1.0, 0.05))
 FOLDS = 5
 SPAN_C = 0.1  # the span ranker's regularisation (cross-validated: 0.1 beat 1.0 on both question sets)
+# where the indexes of article folders are cached between runs (`qa fit --cache`)
+CACHE_DIR = os.path.join(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache")), "hoi-dap", "fit-indexes")
 
 
 @dataclass
@@ -194,11 +197,14 @@ def _fit_pairwise(groups: list[tuple[np.ndarray, np.ndarray]], names: tuple[str,
     return Linear(names, mean, scale, model.coef_[0].astype(float), 0.0)
 
 
-def fit_models(examples: list[Example], c: float) -> tuple[Linear, Linear]:
+def fit_sentence(examples: list[Example], c: float) -> Linear:
+    """The candidate scorer, fitted on the examples' candidates."""
     x, y, w = sentence_rows(examples)
-    sentence = _fit_linear(x, y, w, SENTENCE_FEATURES, c)
-    span = _fit_pairwise(span_groups(examples), SPAN_FEATURES, SPAN_C)
-    return sentence, span
+    return _fit_linear(x, y, w, SENTENCE_FEATURES, c)
+
+
+def fit_models(examples: list[Example], c: float) -> tuple[Linear, Linear]:
+    return fit_sentence(examples, c), _fit_pairwise(span_groups(examples), SPAN_FEATURES, SPAN_C)
 
 
 # ---- predicting and scoring -----------------------------------------------------------------
@@ -211,7 +217,7 @@ class Prediction:
 def predict(ex: Example, model: AnswerModel) -> Prediction:
     """The answer the model gives when it does not refuse, and its confidence."""
     answerer = Answerer(ex.answerer.articles, ex.answerer.sentences, replace(model, answer_threshold=0.0))  # never refuse
-    answer = answerer.answer(ex.question, ex.ranked)
+    answer = answerer.answer(ex.question, ex.ranked, candidates=ex.candidates)
     return Prediction(answer.confidence, answer)
 
 
@@ -264,8 +270,7 @@ def choose_neighbour_ratio(examples: list[Example], fold_models: list[AnswerMode
     for ex, model in zip(examples, fold_models):
         if not ex.candidates:
             continue
-        p = model.sentence.probability(np.stack([c.features for c in ex.candidates]))
-        best = int(np.argmax(p))
+        p, best = score_candidates(model.sentence, ex.candidates)
         for j in adjacent(ex.candidates, best, ex.answerer.articles):
             ratios.append(p[j] / p[best])
             useful.append(bool(ex.labels[j] and not ex.labels[best]))
@@ -277,14 +282,18 @@ def choose_neighbour_ratio(examples: list[Example], fold_models: list[AnswerMode
     return 1.0
 
 
-def cross_validate(examples: list[Example], c: float) -> list[AnswerModel]:
-    """For each example, the model fitted on the folds that do not hold its article (thresholds unset)."""
+def fold_splits(examples: list[Example]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) indices of FOLDS folds (fewer when fewer articles) that never split an article's questions."""
     from sklearn.model_selection import GroupKFold
 
     groups = [ex.group for ex in examples]
+    return list(GroupKFold(n_splits=min(FOLDS, len(set(groups)))).split(np.zeros(len(examples)), groups=groups))
+
+
+def cross_validate(examples: list[Example], c: float) -> list[AnswerModel]:
+    """For each example, the model fitted on the folds that do not hold its article (thresholds unset)."""
     fold_models: list[AnswerModel | None] = [None] * len(examples)
-    folds = min(FOLDS, len(set(groups)))
-    for train, test in GroupKFold(n_splits=folds).split(np.zeros(len(examples)), groups=groups):
+    for train, test in fold_splits(examples):
         sentence, span = fit_models([examples[i] for i in train], c)
         model = AnswerModel(sentence, span, 0.0, 1.0)
         for i in test:
@@ -306,14 +315,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold-on", action="append", default=None,
                         help="question set(s) whose out-of-fold predictions set the thresholds (default: the first)")
     parser.add_argument("--out", default=str(MODEL_PATH), help=f"model file to write (default {MODEL_PATH})")
-    parser.add_argument("--cache", default=os.path.join(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache")),
-                                                        "hoi-dap", "fit-indexes"))
+    parser.add_argument("--cache", default=CACHE_DIR)
     parser.add_argument("-C", type=float, default=1.0, help="inverse regularisation strength")
     parser.add_argument("--report", default=None, help="also write the cross-validation report as JSON here")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     try:
-        import sklearn  # noqa: F401
+        import sklearn
     except ImportError:
         print("qa: error: qa fit needs scikit-learn; install it with `pip install 'hoi-dap[fit]'`", file=sys.stderr)
         return 2
@@ -341,8 +349,6 @@ def main(argv: list[str] | None = None) -> int:
         pairs = [(ex, p) for ex, p in zip(examples, predictions) if ex.set_name == name]
         results.append(score(name, [e for e, _ in pairs], [p for _, p in pairs], answer_threshold))
     sentence, span = fit_models(examples, args.C)
-    import sklearn
-
     model = AnswerModel(sentence, span, answer_threshold, confident_threshold, neighbour_ratio, {
         "trained_on": trained_on, "threshold_on": sorted(threshold_sets),
         "policy": {"max_refused_answerable": MAX_REFUSED_ANSWERABLE, "confident_precision": CONFIDENT_PRECISION,

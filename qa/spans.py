@@ -48,7 +48,9 @@ _CODE = re.compile(
 _LAW = re.compile(rf"(?:Luật|Bộ luật|Pháp lệnh|Hiến pháp|Hiệp định|Hiệp ước|Công ước|Nghị quyết|Chỉ thị|Quyết định|Kế hoạch)"
                   rf"(?:\s+(?:số\s+)?(?:{_CAP_WORD}|[a-zđà-ỹ]+|\d[\w/-]*)){{1,10}}?(?=\s*[,;.()]|\s+(?:và|của|do|được|đã|về|ngày)\b|$)")
 _QUOTED = re.compile(r"[\"“«']([^\"”»']{3,160})[\"”»']")
-_CREDIT = re.compile(r"(?:Ảnh|Ảnh minh họa|Ảnh minh hoạ|Photo|Nguồn ảnh)\s*:\s*([^()\n]{2,80}?)\s*(?:\)|$|\.(?:\s|$))", re.IGNORECASE)
+# what opens a photo credit ("Ảnh: Văn Điệp/TTXVN"), as a regex alternation (also used by qa/answer.py)
+CREDIT_PREFIXES = "Ảnh|Ảnh minh họa|Ảnh minh hoạ|Photo|Nguồn ảnh"
+_CREDIT = re.compile(r"(?:" + CREDIT_PREFIXES + r")\s*:\s*([^()\n]{2,80}?)\s*(?:\)|$|\.(?:\s|$))", re.IGNORECASE)
 _CAPITAL_RUN = re.compile(rf"{_CAP_WORD}(?:[ -]{_CAP_WORD})*(?:/{_CAP_WORD})?")
 _ORG_HEAD = re.compile(
     r"(?<!\w)(?:Quốc hội|Chính phủ|Bộ Chính trị|Ban Bí thư|Trung ương|Ban|Ủy ban|Uỷ ban|UBND|HĐND|Sở|Bộ|Hội|Mặt trận|"

@@ -282,25 +282,24 @@ def test_cli_ask_empty_question_is_one_line_exit_2(capsys):
     assert err.startswith("qa: error:") and err.count("\n") == 1
 
 
-def _with_neighbour_ratio(engine, ratio):
-    from dataclasses import replace
-
-    return Answerer(engine.articles, engine._stored.sentences, replace(AnswerModel.load(), neighbour_ratio=ratio))
-
-
 def test_an_adjacent_sentence_scored_close_to_the_best_is_quoted_with_it(engine):
     """With the ratio at 0 every adjacent candidate sentence is shown, at 1.01 none: the quote grows by
     whole sentences of the article, stays verbatim and keeps the span it highlights."""
+    from dataclasses import replace
+
     from qa.engine import ANSWER_DEPTH
 
+    shipped = engine.answerer
+    never, always = (Answerer(shipped.articles, shipped.sentences, replace(shipped.model, neighbour_ratio=r))
+                     for r in (1.01, 0.0))
     items = [i for i in read_items(HOLDOUT) if i.answerable][:25]
     widened = 0
     for item in items:
         q = engine.analyse(item.question)
         ranked, qvec = engine.retrieve(item.question, ANSWER_DEPTH)
         q = q.with_vector(qvec)
-        alone = _with_neighbour_ratio(engine, 1.01).answer(q, ranked)
-        both = _with_neighbour_ratio(engine, 0.0).answer(q, ranked)
+        alone = never.answer(q, ranked)
+        both = always.answer(q, ranked)
         if alone.abstained or alone.metadata or alone.kind == "summary":
             continue
         check_verbatim(engine, both)
