@@ -42,8 +42,8 @@ import qa  # noqa: E402
 from qa import store  # noqa: E402
 from qa.embed import CachedQueries  # noqa: E402
 from qa.engine import Engine, clean_question  # noqa: E402
-from qa.evaluate import percentile  # noqa: E402
-from qa.lexical import query_terms  # noqa: E402
+from qa.lexical import B, K1, query_terms  # noqa: E402
+from run import rss_mb, summary  # noqa: E402
 
 QUESTIONS = REPO / "eval" / "news-holdout.jsonl"
 HELD_OUT = 200  # synthetic query vectors from the same mixture, for dense recall
@@ -51,16 +51,6 @@ HELD_OUT = 200  # synthetic query vectors from the same mixture, for dense recal
 
 def log(message: str) -> None:
     print(f"[milvus-bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def rss_mb() -> float:
-    import psutil
-
-    return round(psutil.Process().memory_info().rss / 2**20, 1)
-
-
-def summary(ms: list[float]) -> dict:
-    return {"p50": percentile(ms, 0.5), "p95": percentile(ms, 0.95), "n": len(ms)}
 
 
 def timed(fn, questions: list[str], repeats: int) -> dict:
@@ -147,9 +137,9 @@ def bm25_function_phase(work: Path, real, questions: list[str]) -> dict:
                                      output_field_names=["sparse"]))
         params = client.prepare_index_params()
         params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                         params={"bm25_k1": 1.2, "bm25_b": 0.75})
+                         params={"bm25_k1": K1, "bm25_b": B})
         client.create_collection(variant, schema=schema, index_params=params)
-        rows = [{"id": i, "text": d[field]} for i, *d in [(d[0], d[0], d[1], d[2]) for d in docs]]
+        rows = [{"id": d[0], "text": d[field]} for d in docs]
         for part in np.array_split(np.arange(len(rows)), segments):
             client.insert(variant, [rows[i] for i in part])
             client.flush(variant)
@@ -171,30 +161,6 @@ def bm25_function_phase(work: Path, real, questions: list[str]) -> dict:
 
 # ---- synthetic chunks ------------------------------------------------------------------------------------
 
-def real_terms(real) -> dict:
-    import synthetic
-
-    return synthetic.term_profile(real.chunks)
-
-
-def local_dense(vectors: np.ndarray, key: str, cache: Path | None, n: int):
-    """The local backend's index over the synthetic vectors (HNSW past 50k), cached as run.py caches it."""
-    from qa import dense as qdense
-
-    kind = qdense.choose_kind(n)
-    graph = cache / f"hnsw-{n}-{key}-M{qdense.HNSW_M}-efc{qdense.HNSW_EF_CONSTRUCTION}.faiss" if cache else None
-    if kind == "hnsw" and graph is not None and graph.exists():
-        return qdense.DenseIndex.load(graph, kind), kind, None
-    t0 = time.perf_counter()
-    built = qdense.DenseIndex.build(vectors, kind)
-    seconds = time.perf_counter() - t0
-    if kind == "hnsw" and graph is not None:
-        built.save(graph)
-        graph.with_suffix(".json").write_text(json.dumps({"build_s": round(seconds, 2), "built_at": time.strftime(
-            "%Y-%m-%d %H:%M")}))
-    return built, kind, round(seconds, 1)
-
-
 def milvus_rows(vectors: np.ndarray, by_doc, idf: np.ndarray, start: int, stop: int) -> list[dict]:
     """Rows of the Milvus schema for synthetic chunks start..stop: the BM25 matrix's weights divided by
     idf are the term-frequency parts the Milvus backend stores."""
@@ -215,7 +181,7 @@ def synthetic_phase(n: int, real, terms: dict, vectors_of: dict, questions: list
     import scipy.sparse as sp
     import synthetic
 
-    from qa.backend import LocalBackend
+    from qa.dense import choose_kind
     from qa.lexical import LexicalIndex
     from qa.lexicon import Lexicon
     from qa.milvus_store import CollectionWriter, MilvusBackend, Target
@@ -237,8 +203,10 @@ def synthetic_phase(n: int, real, terms: dict, vectors_of: dict, questions: list
     query_vectors = {clean_question(q): vectors_of[clean_question(q)] for q in questions}
     real_queries = np.stack(list(query_vectors.values())).astype(np.float32)
 
-    # local: FAISS + bm25s over the same data
-    dense, kind, local_build_s = local_dense(vectors, info["key"], cache, n)
+    # local: FAISS + bm25s over the same data (HNSW past 50k: its graph cached as run.py caches it)
+    kind = choose_kind(n)
+    dense, build_s, cached_from = synthetic.dense_index(vectors, kind, info["key"], cache)
+    local_build_s = None if cached_from else round(build_s, 1)
     lexical = LexicalIndex(synthetic.bm25_object(scores, terms["ranked"]))
     manifest["dense"] = {"kind": kind, "metric": "inner_product"}
     local_stored = store.StoredIndex(manifest, real.articles, chunks, [], dense, lexical, real._stored.sentences)
@@ -249,9 +217,7 @@ def synthetic_phase(n: int, real, terms: dict, vectors_of: dict, questions: list
     lite = (cache or work) / f"milvus-{n}-{info['key']}.db"
     target = Target(str(lite), "synthetic")
     writer = CollectionWriter(target, real.manifest["model"]["id"])
-    count = 0
-    if writer.dim is not None:
-        count = len(writer.stored)
+    count = len(writer.stored) if writer.dim is not None else 0
     if count != n:
         if writer.dim is not None:
             writer.client.drop_collection(target.collection)
@@ -302,7 +268,7 @@ def synthetic_phase(n: int, real, terms: dict, vectors_of: dict, questions: list
     for q in questions:
         t = query_terms(clean_question(q))
         t0 = time.perf_counter()
-        want = LocalBackend(dense, lexical, chunks, real.articles).lexical_rows(t, 10, None)
+        want = local.backend.lexical_rows(t, 10, None)
         ms_local.append(1000 * (time.perf_counter() - t0))
         t0 = time.perf_counter()
         got = backend.lexical_rows(t, 10, None)
@@ -410,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         results["seed"] = seed_phase(work, questions, vectors, repeats)
         log("Milvus's BM25 function on the seed chunks")
         results["bm25_function"] = bm25_function_phase(work, real, questions)
-        terms = real_terms(real)
+        terms = synthetic.term_profile(real.chunks)
         results["synthetic"] = {}
         for n in sizes:
             log(f"{n:,} synthetic chunks")

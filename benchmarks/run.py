@@ -418,21 +418,7 @@ def phase_synthetic(cfg: dict, work: Path, n: int) -> dict:
     result["exact_ground_truth_s"] = round(time.perf_counter() - t0, 2)
 
     kind = qdense.choose_kind(n, cfg.get("dense_kind", "auto"))
-    graph = None
-    if kind == "hnsw" and cache is not None:  # an HNSW graph over 1M vectors takes many minutes to build
-        graph = cache / (f"hnsw-{n}-{info['key']}-M{qdense.HNSW_M}-efc{qdense.HNSW_EF_CONSTRUCTION}.faiss")
-    if graph is not None and graph.exists() and graph.with_suffix(".json").exists():
-        dense = qdense.DenseIndex.load(graph, kind)
-        built = json.loads(graph.with_suffix(".json").read_text())
-        build_s, build_cached = built["build_s"], built["built_at"]
-    else:
-        t0 = time.perf_counter()
-        dense = qdense.DenseIndex.build(vectors, kind)
-        build_s, build_cached = time.perf_counter() - t0, None
-        if graph is not None:
-            dense.save(graph)
-            graph.with_suffix(".json").write_text(json.dumps({
-                "build_s": round(build_s, 2), "threads": threads, "built_at": time.strftime("%Y-%m-%d %H:%M")}))
+    dense, build_s, build_cached = synthetic.dense_index(vectors, kind, info["key"], cache)
     faiss.omp_set_num_threads(1)
     found_syn, ms_syn, scores_syn = _search_each(dense.index, held_out)
     found_real, _, scores_real = _search_each(dense.index, real_queries)

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.lexical import B, K1
+
 GENERATOR_VERSION = 1
 DIM = 384
 # Mixture parameters, calibrated on the e5 vectors of seeds/ (see module docstring).
@@ -32,7 +34,6 @@ BETWEEN_VAR = 0.045  # variance of cluster centres around the global mean (trace
 WITHIN_VAR = 0.06  # variance of a vector around its cluster centre (trace)
 SPECTRUM_POWER = 1.0  # eigenvalue i of both covariances ~ i**-power
 PER_CLUSTER = 50  # vectors per cluster on average (a topic / a few articles)
-K1, B = 1.2, 0.75  # as qa.lexical.LexicalIndex
 
 
 def cache_dir(explicit: str | None = None) -> Path:
@@ -94,6 +95,32 @@ def clustered_vectors(n: int, mean: np.ndarray, *, seed: int = 0, extra: int = 0
         meta.write_text(json.dumps({"mean": mean.tolist()}))
     return out[:n], out[n:], {"seconds": round(time.perf_counter() - t0, 2), "cached": False, "clusters": clusters,
                               "key": key}
+
+
+def dense_index(vectors: np.ndarray, kind: str, key: str, cache: Path | None) -> tuple:
+    """(the local backend's DenseIndex over `vectors`, its build seconds, when it was built if it came
+    from the cache, else None). An HNSW graph is cached next to its vectors (`key`: clustered_vectors'
+    info["key"]): over 1M vectors it takes many minutes to build."""
+    import faiss
+
+    from qa import dense as qdense
+
+    n = len(vectors)
+    graph = None
+    if kind == "hnsw" and cache is not None:
+        graph = cache / f"hnsw-{n}-{key}-M{qdense.HNSW_M}-efc{qdense.HNSW_EF_CONSTRUCTION}.faiss"
+    if graph is not None and graph.exists() and graph.with_suffix(".json").exists():
+        built = json.loads(graph.with_suffix(".json").read_text())
+        return qdense.DenseIndex.load(graph, kind), built["build_s"], built["built_at"]
+    t0 = time.perf_counter()
+    dense = qdense.DenseIndex.build(vectors, kind)
+    build_s = time.perf_counter() - t0
+    if graph is not None:
+        dense.save(graph)
+        graph.with_suffix(".json").write_text(json.dumps({
+            "build_s": round(build_s, 2), "threads": faiss.omp_get_max_threads(),
+            "built_at": time.strftime("%Y-%m-%d %H:%M")}))
+    return dense, build_s, None
 
 
 def cosine_profile(vectors: np.ndarray, same_group: np.ndarray | None = None, sample: int = 2000,

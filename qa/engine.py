@@ -279,9 +279,10 @@ class Engine:
         kind = choose_kind(len(chunks), settings.index_kind)
         kept, dense, lexical, lexicon = 0, None, None, None
         if writer is not None:
-            lexicon = _lexicon_for(chunks, previous)
+            new_terms: dict[tuple[str, str], list[str]] = {}  # the terms of chunks new to the lexicon, counted once
+            lexicon = _lexicon_for(chunks, previous, new_terms)
             writer.write(chunks, {a.id: a for a in articles}, hashes, lexicon, lambda h: fresh.get(h, cached.get(h)),
-                         dim, kind, progress)
+                         dim, kind, progress, new_terms)
         else:
             kept = _appended_to(previous, hashes) if kind == "hnsw" else 0
             # Rows the dense index does not hold yet: all of them, or those after the kept graph's.
@@ -389,14 +390,6 @@ class Engine:
             dense_score.update(zip(missing, backend.cosines(missing, qvec)))
         return [(_hit(self.chunks[row], fused[row]), dense_score[row]) for row in picked], qvec
 
-    def _lexical_rows(self, terms: list[str], depth: int, scope=None) -> list[int]:
-        """The BM25 ranking (`scope`: what `backend.scope(filters)` gave; None: every chunk)."""
-        return self.backend.lexical_rows(terms, depth, scope)
-
-    def _dense_rows(self, qvec: np.ndarray, depth: int, scope=None) -> tuple[list[int], list[float]]:
-        """The cosine ranking and its cosines (`scope` as for `_lexical_rows`)."""
-        return self.backend.dense_rows(qvec, depth, scope)
-
     def embed_query(self, query: str) -> np.ndarray:
         vector = self.embedder.embed_queries([canonical(query)])[0]
         if vector.shape[0] != self.backend.dim:
@@ -466,23 +459,30 @@ def _vectors_by_hash(previous: store.StoredIndex | None, index_dir: Path | None 
     return {h: vectors[i] for i, h in enumerate(previous.embed_hashes)}
 
 
-def _lexicon_for(chunks: list[Chunk], previous: "store.StoredIndex | None"):
+def _lexicon_for(chunks: list[Chunk], previous: "store.StoredIndex | None",
+                 new_terms: dict[tuple[str, str], list[str]] | None = None):
     """BM25 term statistics of `chunks` for the Milvus backend: the previous index's, updated with only
-    the chunks that came and went (same id and title: same terms), else counted afresh."""
+    the chunks that came and went (same id and title: same terms), else counted afresh.
+
+    The terms of the chunks of `chunks` it counts are left in `new_terms` by (id, title), for the
+    collection writer (those are the rows it writes, mostly)."""
     from .lexicon import Lexicon
 
-    def terms(some: list[Chunk]) -> list[list[str]]:
-        return [document_terms(c.title, c.text) for c in some]
+    def terms(some: list[Chunk], keep: bool = False) -> list[list[str]]:
+        made = [document_terms(c.title, c.text) for c in some]
+        if keep and new_terms is not None:
+            new_terms.update(zip([(c.id, c.title) for c in some], made))
+        return made
 
     if previous is not None and previous.lexicon is not None:
         old = {(c.id, c.title) for c in previous.chunks}
         new = {(c.id, c.title) for c in chunks}
         try:
             return previous.lexicon.updated(terms([c for c in previous.chunks if (c.id, c.title) not in new]),
-                                            terms([c for c in chunks if (c.id, c.title) not in old]))
+                                            terms([c for c in chunks if (c.id, c.title) not in old], keep=True))
         except ValueError:  # statistics that do not match their records: count again
             pass
-    return Lexicon.build(terms(chunks))
+    return Lexicon.build(terms(chunks, keep=True))
 
 
 def _backend_target(index_dir: Path, backend: str | None, milvus_uri: str | None, milvus_collection: str | None,

@@ -9,6 +9,28 @@ from .errors import IndexProblem
 from .glossary import english_to_vietnamese, expand_abbreviations, is_english
 from .vntext import fold, has_diacritics, tokens
 
+# Lucene's BM25 with the usual k1/b: LexicalIndex here, the Milvus backend's halves (qa/lexicon.py) and
+# the benchmarks' synthetic matrices (benchmarks/synthetic.py) all score with these.
+K1, B = 1.2, 0.75
+
+
+def common_limit(n_docs: int) -> int:
+    """The most documents a searched term may be in. A term in more than half the documents barely
+    ranks (its IDF is near 0) but costs a scan of half the index: at 1M chunks, dropping them halves
+    BM25 time (benchmarks/run.py). Below 1,000 documents every term is kept."""
+    return n_docs // 2 if n_docs >= 1000 else n_docs
+
+
+def term_key(term: str, exact: bool) -> str:
+    """The indexed form of a word, or of a word pair "a b": exact (with diacritics, "quyết_định") or
+    folded ("~quyet_dinh")."""
+    return term.replace(" ", "_") if exact else "~" + fold(term).replace(" ", "_")
+
+
+def indexed_terms(doc: list[str]) -> list[str]:
+    """A document's terms as they are counted: an empty chunk is one empty term long."""
+    return doc or [""]
+
 
 def document_terms(title: str, text: str) -> list[str]:
     """Terms of a chunk; its headline is searchable with it."""
@@ -42,8 +64,8 @@ class LexicalIndex:
 
         # Lucene's BM25 with the usual k1/b; the terms are already Vietnamese-aware, so bm25s's own
         # tokenizer (English stopwords, drops one-letter words such as "ở") is not used.
-        bm25 = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
-        bm25.index([doc or [""] for doc in documents], show_progress=False)
+        bm25 = bm25s.BM25(k1=K1, b=B, method="lucene")
+        bm25.index([indexed_terms(doc) for doc in documents], show_progress=False)
         return cls(bm25)
 
     def scores(self, terms: list[str]) -> np.ndarray:
@@ -51,9 +73,7 @@ class LexicalIndex:
         vocab = self.bm25.vocab_dict
         n_docs = int(self.bm25.scores["num_docs"])
         indptr = self.bm25.scores["indptr"]
-        # A term in more than half the documents barely ranks (its IDF is near 0) but costs a scan of
-        # half the index: at 1M chunks, dropping them halves BM25 time (benchmarks/run.py).
-        common = n_docs // 2 if n_docs >= 1000 else n_docs
+        common = common_limit(n_docs)
         known = [t for t in terms if t in vocab and indptr[vocab[t] + 1] - indptr[vocab[t]] <= common]
         if not known:
             return np.zeros(n_docs, dtype=np.float32)
@@ -68,8 +88,7 @@ class LexicalIndex:
     def document_frequency(self, term: str, exact: bool = False) -> int:
         """Chunks containing a term: exact ("quyết định", with diacritics) or folded ("quyet dinh");
         "a b" is a word pair."""
-        key = term.replace(" ", "_") if exact else "~" + fold(term).replace(" ", "_")
-        column = self.bm25.vocab_dict.get(key)
+        column = self.bm25.vocab_dict.get(term_key(term, exact))
         if column is None:
             return 0
         indptr = self.bm25.scores["indptr"]

@@ -24,9 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import IndexProblem
-from .vntext import fold
-
-K1, B = 1.2, 0.75  # as qa.lexical.LexicalIndex
+from .lexical import B, K1, common_limit, indexed_terms, term_key
 AVGDL_DRIFT = 0.05  # rewrite every stored vector once the average chunk length moved by more than 5 %
 VERSION = 1
 
@@ -74,7 +72,7 @@ class Lexicon:
     def _count(self, documents: list[list[str]], sign: int) -> None:
         grown: list[str] = []
         for doc in documents:
-            doc = doc or [""]  # as LexicalIndex.build: an empty chunk is one empty term long
+            doc = indexed_terms(doc)  # as LexicalIndex.build
             self.docs += sign
             self.total_length += sign * len(doc)
             for term in set(doc):
@@ -85,7 +83,7 @@ class Lexicon:
             self.terms.extend(grown)
             self.df = np.concatenate([self.df, np.zeros(len(grown), dtype=np.int64)])
         for doc in documents:
-            ids = [self._ids[t] for t in set(doc or [""])]
+            ids = [self._ids[t] for t in set(indexed_terms(doc))]
             self.df[ids] += sign
         if self.docs < 0 or (len(self.df) and self.df.min() < 0):
             raise ValueError("removed a document that was never counted")
@@ -97,7 +95,7 @@ class Lexicon:
     def document_vector(self, terms: list[str]) -> dict[int, float]:
         """Term id -> tf / (tf + k1 (1 - b + b |d| / avgdl)), computed as bm25s does (float64, stored
         as float32)."""
-        terms = terms or [""]
+        terms = indexed_terms(terms)
         counts = Counter(terms)
         ids = [self._ids[t] for t in counts]
         tf = np.array(list(counts.values()), dtype=np.float32)
@@ -109,7 +107,7 @@ class Lexicon:
 
         As LexicalIndex.scores: a term in more than half of 1,000 or more chunks is left out (its
         idf is near 0, its postings are half the index)."""
-        common = self.docs // 2 if self.docs >= 1000 else self.docs
+        common = common_limit(self.docs)
         weights: dict[int, float] = {}
         for term, count in Counter(terms).items():
             i = self._ids.get(term)
@@ -121,8 +119,7 @@ class Lexicon:
 
     def document_frequency(self, term: str, exact: bool = False) -> int:
         """Chunks containing a term, as LexicalIndex.document_frequency: exact or folded, "a b" a pair."""
-        key = term.replace(" ", "_") if exact else "~" + fold(term).replace(" ", "_")
-        i = self._ids.get(key)
+        i = self._ids.get(term_key(term, exact))
         return 0 if i is None else int(self.df[i])
 
     @property

@@ -241,6 +241,18 @@ def _describe(client, target: Target, call: _Calls) -> dict | None:
     return meta
 
 
+def _open_collection(target: Target, check: Callable[[dict | None], None], *, create: bool = False):
+    """Connect, read the collection's hoi-dap description (None: no such collection), let `check`
+    refuse it, and load the collection when it exists: (client, calls, description)."""
+    client = connect(target, create=create)
+    call = _Calls(target)
+    meta = _describe(client, target, call)
+    check(meta)
+    if meta is not None:
+        call("loading the collection", client.load_collection, target.collection)
+    return client, call, meta
+
+
 def _literal(text: str) -> str:
     """A Milvus filter string literal."""
     escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
@@ -308,20 +320,20 @@ class MilvusBackend:
         dimension, and at least its chunks (a build that died before its deletes leaves extra rows,
         which searches skip)."""
         target = Target.from_manifest(conf, index_dir)
-        client = connect(target)
-        call = _Calls(target)
-        meta = _describe(client, target, call)
         rebuild = f"qa index --index {index_dir} --backend milvus --milvus-uri {target.shown} " \
                   f"--milvus-collection {target.collection}"
-        if meta is None:
-            raise BackendError(f"{target.shown} has no collection {target.collection} (index {index_dir} keeps its "
-                               f"vectors there); build it with `{rebuild}`")
         model, dim = manifest["model"]["id"], int(manifest["model"]["dim"])
-        if meta.get("model") != model or meta.get("dim") != dim:
-            raise BackendError(f"collection {target.collection} at {target.shown} holds {meta.get('dim')}-d vectors "
-                               f"of model {meta.get('model')!r}, but index {index_dir} was built with {model!r} "
-                               f"({dim}-d); rebuild it with `{rebuild}`")
-        call("loading the collection", client.load_collection, target.collection)
+
+        def check(meta: dict | None) -> None:
+            if meta is None:
+                raise BackendError(f"{target.shown} has no collection {target.collection} (index {index_dir} keeps "
+                                   f"its vectors there); build it with `{rebuild}`")
+            if meta.get("model") != model or meta.get("dim") != dim:
+                raise BackendError(f"collection {target.collection} at {target.shown} holds {meta.get('dim')}-d "
+                                   f"vectors of model {meta.get('model')!r}, but index {index_dir} was built with "
+                                   f"{model!r} ({dim}-d); rebuild it with `{rebuild}`")
+
+        client, call, _ = _open_collection(target, check)
         rows = call("counting the chunks", client.query, target.collection, filter="", output_fields=["count(*)"])
         count = int(rows[0]["count(*)"]) if rows else 0
         if count < len(chunks):
@@ -433,17 +445,16 @@ class CollectionWriter:
     def __init__(self, target: Target, model_id: str):
         self.target = target
         self.model_id = model_id
-        self.client = connect(target, create=True)
-        self._call = _Calls(target)
-        meta = _describe(self.client, target, self._call)
-        if meta is not None and meta.get("model") != model_id:
-            raise BackendError(
-                f"collection {target.collection} at {target.shown} holds vectors of model {meta.get('model')!r} "
-                f"({meta.get('dim')}-d), not {model_id!r}; build into another collection (--milvus-collection NAME) "
-                f"or drop that one first")
+
+        def check(meta: dict | None) -> None:
+            if meta is not None and meta.get("model") != model_id:
+                raise BackendError(
+                    f"collection {target.collection} at {target.shown} holds vectors of model {meta.get('model')!r} "
+                    f"({meta.get('dim')}-d), not {model_id!r}; build into another collection (--milvus-collection "
+                    f"NAME) or drop that one first")
+
+        self.client, self._call, meta = _open_collection(target, check, create=True)
         self.dim: int | None = meta.get("dim") if meta else None
-        if meta is not None:
-            self._call("loading the collection", self.client.load_collection, target.collection)
         # id -> (sig, embed_hash) of every row, read once: what a build must write or delete
         self.stored: dict[str, tuple[str, str]] = {} if meta is None else _stored_rows(
             self.client, target, ["sig", "embed_hash"], self._call, lambda r: (r["id"], (r["sig"], r["embed_hash"])))
@@ -498,12 +509,17 @@ class CollectionWriter:
         self._call("loading the collection", self.client.load_collection, self.target.collection)
 
     def write(self, chunks: list[Chunk], articles: dict[str, Article], embed_hashes: list[str], lexicon: Lexicon,
-              vector_of: Callable[[str], np.ndarray | None], dim: int, kind: str, progress: bool = False) -> None:
-        """Upsert every chunk whose row is missing or differs; remember the rows to delete at `finish`."""
+              vector_of: Callable[[str], np.ndarray | None], dim: int, kind: str, progress: bool = False,
+              known_terms: dict[tuple[str, str], list[str]] | None = None) -> None:
+        """Upsert every chunk whose row is missing or differs; remember the rows to delete at `finish`.
+
+        `known_terms`: chunks' terms already computed in this build, by (id, title); an entry is taken
+        out as its row is written."""
         from tqdm import tqdm
 
         from .lexical import document_terms
 
+        known_terms = {} if known_terms is None else known_terms
         self.prepare(dim, kind)
         for chunk in chunks:
             for name in ("article_id", "source", "outlet"):
@@ -526,12 +542,15 @@ class CollectionWriter:
             rows = []
             for i in batch:
                 chunk = chunks[i]
+                terms = known_terms.pop((chunk.id, chunk.title), None)
+                if terms is None:
+                    terms = document_terms(chunk.title, chunk.text)
                 rows.append({
                     "id": chunk.id, "article_id": chunk.article_id, "source": chunk.source,
                     "outlet": chunk.outlet or "", "day": chunk_day(articles[chunk.article_id]),
                     "embed_hash": embed_hashes[i], "sig": signatures[i],
                     "vector": np.asarray(vectors[i], dtype=np.float32).tolist(),
-                    "terms": lexicon.document_vector(document_terms(chunk.title, chunk.text)),
+                    "terms": lexicon.document_vector(terms),
                 })
             self.upsert(rows)
             bar.update(len(batch))

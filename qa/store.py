@@ -54,10 +54,6 @@ class StoredIndex:
     backend: object | None = None  # its search backend (qa/backend.py); None: local FAISS + bm25s
 
     @property
-    def backend_kind(self) -> str:
-        return (self.manifest.get("backend") or {}).get("kind", "local")
-
-    @property
     def settings(self) -> Settings:
         return Settings.from_dict(self.manifest["settings"])
 
@@ -170,7 +166,7 @@ def is_index_folder(folder: Path) -> bool:
         names = {entry.name for entry in os.scandir(folder)}
     except OSError:
         return False
-    lite = {name for name in names if name.endswith(".db") and (Path(folder) / name / "collections").is_dir()}
+    lite = {name for name in names if _is_lite_database(Path(folder) / name)}
     if not names - lite:  # empty, or only the Milvus Lite database a Milvus build made before its first swap
         return True
     path = Path(folder) / "manifest.json"
@@ -180,8 +176,13 @@ def is_index_folder(folder: Path) -> bool:
             if isinstance(manifest, dict) and {"format_version", "model", "counts"} <= manifest.keys():
                 return True
     # a damaged index (its manifest lost or garbled): nothing but our files, two of them ours alone
-    return names - lite <= set(FILES) | {"lexicon.json"} and len(
+    return names - lite <= set(FILES + MILVUS_FILES) and len(
         names & {"chunks.jsonl", "dense.faiss", "bm25", "lexicon.json", "sentences.jsonl", "sentences.npy"}) >= 2
+
+
+def _is_lite_database(path: Path) -> bool:
+    """Whether `path` is a Milvus Lite database (a `.db` folder holding `collections/`)."""
+    return path.name.endswith(".db") and (path / "collections").is_dir()
 
 
 def check_replaceable(index_dir: Path) -> None:
@@ -381,7 +382,7 @@ def remove_leftovers(index_dir: Path) -> None:
     A Milvus Lite database a dying build had carried into its new folder goes back to the index."""
     for stale in index_dir.parent.glob(f".{index_dir.name}.tmp-*"):
         for lite in stale.glob("*.db"):
-            if index_dir.is_dir() and not (index_dir / lite.name).exists() and (lite / "collections").is_dir():
+            if index_dir.is_dir() and not (index_dir / lite.name).exists() and _is_lite_database(lite):
                 with contextlib.suppress(OSError):
                     os.rename(lite, index_dir / lite.name)
         _remove(stale)
@@ -546,7 +547,7 @@ def load(index_dir: Path, *, connect: bool = True) -> StoredIndex:
 def _load_from(index_dir: Path, folder: Path, connect: bool = True) -> StoredIndex:
     manifest = read_manifest(index_dir, folder)
     fix = f"run `{rebuild_command(index_dir, manifest.get('seeds'), _model_flag(manifest))}`"
-    backend = manifest.get("backend") or {"kind": "local"}
+    backend = manifest.get("backend") or {}
     if backend.get("kind", "local") == "milvus":
         if not {"uri", "collection"} <= backend.keys():
             raise IndexProblem(f"{index_dir}/manifest.json is corrupt: backend.uri and backend.collection are needed "

@@ -268,7 +268,7 @@ def test_a_headline_query_ranks_its_article_first(hash_engine, seed_articles, ke
         engine = hash_engine
         depth = min(len(engine.chunks), 50)
         lexical = engine._stored.lexical.top(query_terms(query), depth)[0].tolist()
-        dense, _ = engine._dense_rows(engine.embed_query(query), depth, None)
+        dense, _ = engine.backend.dense_rows(engine.embed_query(query), depth, None)
         fused = reciprocal_rank_fusion([dense, lexical], [1.0, 1.0], engine.settings.rrf_k)
         expected = sorted(fused, key=lambda r: (-fused[r], r))
         hits = engine.search(query, k=3)
