@@ -448,11 +448,15 @@ def _vectors_by_hash(previous: store.StoredIndex | None, index_dir: Path | None 
     if previous.dense is None:
         if not remote:
             return {}
-        try:
-            from .milvus_store import MilvusBackend
+        from .milvus_store import MilvusBackend, release
 
-            return MilvusBackend.open(previous.manifest["backend"], Path(index_dir), previous.manifest,
-                                      previous.chunks, previous.articles, previous.lexicon).vectors_by_hash()
+        try:
+            backend = MilvusBackend.open(previous.manifest["backend"], Path(index_dir), previous.manifest,
+                                         previous.chunks, previous.articles, previous.lexicon)
+            try:
+                return backend.vectors_by_hash()
+            finally:  # and let go of it: the index no longer keeps its vectors there (Milvus Lite: its folder may go)
+                release(backend.target, backend.client)
         except QAError:  # the collection is out of reach: embed again
             return {}
     vectors = previous.dense.vectors()
