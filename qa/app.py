@@ -92,12 +92,12 @@ def derived_examples(engine: Engine, chunks_per_article: dict[str, int], n: int 
               lambda a: f"Nội dung chính của bài «{a.title}» là gì?",
               lambda a: f"Bài «{a.title}» được đăng trên báo nào?" if a.outlet else None]
     for shape, article in zip(itertools.cycle(shapes), itertools.chain(articles, articles)):
-        if len(out) >= n or not articles:
+        if len(out) >= n:
             break
         question = shape(article)
         if question and question not in out and len(question) <= _max_chars():
             out.append(question)
-    return out[:n]
+    return out
 
 
 # ---- filters ----------------------------------------------------------------------------------------------
@@ -157,11 +157,11 @@ def scope_text(engine: Engine, filters: dict) -> str:
     return " · ".join(parts)
 
 
-def _allowed_count(engine: Engine, filters: dict) -> int:
+def _any_allowed(engine: Engine, filters: dict) -> bool:
     from .engine import Filters
 
     made = Filters.make(**filters)
-    return len(engine.articles) if made is None else sum(1 for a in engine.articles.values() if made.allows(a))
+    return bool(engine.articles) if made is None else any(made.allows(a) for a in engine.articles.values())
 
 
 def _user_message(exc: QAError) -> str:
@@ -199,7 +199,7 @@ def answer_question(engine: Engine, asked: str, previous: Previous | None, filte
         if named:
             outcome.filters["articles"], outcome.title_article = [named], named
     outcome.scope = scope_text(engine, outcome.filters)
-    if _allowed_count(engine, outcome.filters) == 0:
+    if not _any_allowed(engine, outcome.filters):
         outcome.refusal = "filtered-out"
         return outcome
     try:
@@ -216,14 +216,15 @@ def answer_question(engine: Engine, asked: str, previous: Previous | None, filte
     return outcome
 
 
-def outcome_html(engine: Engine, outcome: Outcome, chunks: dict[str, int], example: str = "") -> str:
+def outcome_html(engine: Engine, outcome: Outcome, coverage: str = "", example: str = "") -> str:
+    """The answer's HTML; `coverage` (what the collection covers) is shown when nothing was found."""
     if outcome.refusal in ("several-questions", "needs-previous"):
         return view.problem_html(outcome.resolution, example)
     if outcome.refusal == "filtered-out":
         return view.no_articles_html(outcome.scope)
     if outcome.refusal == "error":
         return view.error_html(outcome.error or INTERNAL_ERROR)
-    coverage = view.coverage_html(engine, chunks) if outcome.refusal == "not-found" else ""
+    coverage = coverage if outcome.refusal == "not-found" else ""
     user_scope = outcome.scope if not outcome.title_article else ""
     return view.answer_html(engine, outcome.answer, user_scope, coverage)
 
@@ -365,20 +366,34 @@ def build_app(engine: Engine | EngineHolder, examples: list[str] | None = None) 
     holder = engine if isinstance(engine, EngineHolder) else EngineHolder(engine)
     counter = itertools.count(1)
 
-    def sample_questions(current: Engine) -> list[str]:
-        if examples is not None:
-            return list(examples)
-        return derived_examples(current, holder.chunks_per_article())
+    cache: dict[str, tuple[int, Any]] = {}
 
-    cache: dict[str, tuple[int, str]] = {}
-
-    def cached(name: str, make) -> str:
-        """What depends only on the index (header, article list, welcome) is rendered once per index."""
+    def cached(name: str, make) -> Any:
+        """What depends only on the index (header, article list, welcome, examples, coverage) is made
+        once per index."""
         generation = holder.generation
         hit = cache.get(name)
         if hit is None or hit[0] != generation:
             hit = cache[name] = (generation, make())
         return hit[1]
+
+    def sample_questions() -> list[str]:
+        """The sample questions of the index being served (read them, do not change them)."""
+        if examples is not None:
+            return cached("examples", lambda: list(examples))
+        return cached("examples", lambda: derived_examples(holder.engine, holder.chunks_per_article()))
+
+    def welcome() -> str:
+        """What an empty chat shows: the collection in numbers and the sample questions."""
+        def make() -> str:
+            current = holder.engine
+            return view.welcome_html(sample_questions(), view.stats_text(len(current.articles), len(current.chunks)))
+
+        return cached("welcome", make)
+
+    def coverage() -> str:
+        """What the collection covers, said when a question is not answered by it."""
+        return cached("coverage", lambda: view.coverage_html(holder.engine, holder.chunks_per_article()))
 
     def header() -> str:
         current = holder.engine
@@ -391,10 +406,8 @@ def build_app(engine: Engine | EngineHolder, examples: list[str] | None = None) 
     def render(conv: Conversation) -> str:
         """The whole conversation; call holding conv.lock."""
         conv.version += 1
-        current = holder.engine
-        welcome = "" if conv.turns else cached("welcome", lambda: view.welcome_html(
-            sample_questions(current), view.stats_text(len(current.articles), len(current.chunks))))
-        return view.log_html(conv.views(), conv.version, welcome, hidden=max(0, len(conv.turns) - SHOWN_TURNS))
+        return view.log_html(conv.views(), conv.version, "" if conv.turns else welcome(),
+                             hidden=max(0, len(conv.turns) - SHOWN_TURNS))
 
     def status(message: str = "", restore: str = "") -> str:
         if not message:
@@ -466,11 +479,10 @@ def build_app(engine: Engine | EngineHolder, examples: list[str] | None = None) 
                 yield chat
                 yielded = True
                 current = holder.engine
-                chunks = holder.chunks_per_article()
                 try:
                     outcome = answer_question(current, turn.asked, previous, turn.filters)
-                    example = next(iter(sample_questions(current)), "") if outcome.refusal == "needs-previous" else ""
-                    body = outcome_html(current, outcome, chunks, example)
+                    example = next(iter(sample_questions()), "") if outcome.refusal == "needs-previous" else ""
+                    body = outcome_html(current, outcome, coverage() if outcome.refusal == "not-found" else "", example)
                 except QAError as exc:
                     outcome, body = None, view.error_html(_user_message(exc))
                 except Exception:  # noqa: BLE001 - the user sees one line, the log keeps the traceback
@@ -580,8 +592,7 @@ def build_app(engine: Engine | EngineHolder, examples: list[str] | None = None) 
         header_box = gr.HTML(header(), elem_id="qa-header", js_on_load=None, padding=False, apply_default_css=False)
         with gr.Row(elem_id="qa-main", equal_height=False):
             with gr.Column(scale=5, min_width=340, elem_id="qa-main-col"):
-                first = view.log_html([], 0, view.welcome_html(sample_questions(holder.engine), view.stats_text(
-                    len(holder.engine.articles), len(holder.engine.chunks))))
+                first = view.log_html([], 0, welcome())
                 chat_box = gr.HTML(first, elem_id="qa-chat", padding=False, apply_default_css=False, server_functions=[article],
                                    js_on_load="hoidap.attachChat(element, props, watch, server);")
                 composer = gr.HTML(view.COMPOSER_HTML, elem_id="qa-input", padding=False, apply_default_css=False, max_chars=max_chars,
@@ -703,18 +714,5 @@ def serve(index: str = "index", host: str = "127.0.0.1", port: int = 7860, auth:
     print("qa: stopped", flush=True)
 
 
-# Kept for callers of the earlier text renderers.
-def render_answer_text(engine: Engine, answer: Answer) -> str:
-    return view.answer_text(engine, answer)
-
-
-def render_answer_html(engine: Engine, answer: Answer) -> str:
-    return view.answer_html(engine, answer)
-
-
-def render_question_html(question: str) -> str:
-    return view.turn_html(view.TurnView(0, question, "waiting"))
-
-
 __all__ = ["build_app", "serve", "parse_auth", "read_examples", "derived_examples", "clean_filters",
-           "answer_question", "render_answer_html", "render_answer_text", "EXAMPLES", "INTERNAL_ERROR"]
+           "answer_question", "EXAMPLES", "INTERNAL_ERROR"]

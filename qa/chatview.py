@@ -269,9 +269,9 @@ def _panel_html(engine: Engine, answer: Answer, title: str) -> str:
             mark = _valid(hit.highlight, len(article.text)) if hit.highlight else None
             cards.append(_card_html(engine, n, hit, excerpt_html(article, hit), [mark] if mark else [], mark, "source"))
     related = [(n, hit) for n, hit in enumerate(answer.citations, 1) if n not in sources]
-    parts = [f'<h3 class="qa-panel-h">Nguồn của câu trả lời</h3>', *cards]
+    parts = ['<h3 class="qa-panel-h">Nguồn của câu trả lời</h3>', *cards]
     if related:
-        parts.append(f'<h3 class="qa-panel-h">Đoạn liên quan <span class="qa-muted">(không dùng để trả lời)</span></h3>')
+        parts.append('<h3 class="qa-panel-h">Đoạn liên quan <span class="qa-muted">(không dùng để trả lời)</span></h3>')
         parts += [_card_html(engine, n, hit, excerpt_html(engine.articles.get(hit.article_id), hit), [], None, "related")
                   for n, hit in related]
     return (f'<div class="qa-panel-src" hidden data-title="{esc(title)}">' + "".join(parts) + "</div>")
@@ -457,11 +457,6 @@ def header_html(articles: int, chunks: int, title: str, description: str) -> str
             '<button type="button" class="qa-new-chat">Cuộc trò chuyện mới</button></header>')
 
 
-def _dmy(day: str) -> str:
-    parts = day.split("-")
-    return "/".join(reversed(parts)) if len(parts) == 3 else day
-
-
 def collection_html(engine: Engine, chunks_per_article: dict[str, int], generation: int = 0) -> str:
     """The articles (title, outlet, date, passages) with the filters that apply to the next questions."""
     articles = sorted(engine.articles.values(), key=lambda a: (a.published or a.published_inferred or "", a.title),
@@ -489,9 +484,9 @@ def collection_html(engine: Engine, chunks_per_article: dict[str, int], generati
             '<p class="qa-filters-note">Câu hỏi tiếp theo chỉ được trả lời từ các bài khớp bộ lọc. '
             'Bài không rõ ngày bị loại khi lọc theo ngày.</p>'
             '<div class="qa-dates">'
-            f'<label>Từ ngày <input type="text" name="since" inputmode="numeric" placeholder="{("vd. " + esc(_dmy(lo))) if lo else "ngày/tháng/năm"}" '
+            f'<label>Từ ngày <input type="text" name="since" inputmode="numeric" placeholder="{("vd. " + esc(date_label(lo)[0])) if lo else "ngày/tháng/năm"}" '
             'autocomplete="off" size="11"></label>'
-            f'<label>Đến ngày <input type="text" name="until" inputmode="numeric" placeholder="{("vd. " + esc(_dmy(hi))) if hi else "ngày/tháng/năm"}" '
+            f'<label>Đến ngày <input type="text" name="until" inputmode="numeric" placeholder="{("vd. " + esc(date_label(hi)[0])) if hi else "ngày/tháng/năm"}" '
             'autocomplete="off" size="11"></label></div>'
             f'<fieldset class="qa-outlets"><legend>Nguồn</legend>{outlet_boxes}</fieldset>'
             '<button type="button" class="qa-clear-filters">Bỏ lọc</button></div>'

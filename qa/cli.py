@@ -208,7 +208,9 @@ def _cmd_serve(args) -> int:
     from .app import serve
 
     if args.milvus_uri:
-        os.environ["QA_MILVUS_URI"] = args.milvus_uri  # read when the index (and each reload of it) opens
+        from .milvus_store import URI_ENV
+
+        os.environ[URI_ENV] = args.milvus_uri  # read when the index (and each reload of it) opens
 
     serve(index=args.index, host=args.host, port=args.port, auth=args.auth, examples=args.examples)
     return 0

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .question import SUMMARY_WORDS
 from .vntext import clean_spaces, fold, has_diacritics
 
 MAX_FOLLOW_UP_WORDS = 8  # a follow-up fragment is short; a longer message is a question of its own
@@ -77,7 +78,6 @@ _ANAPHOR_MARKED = re.compile(r"(?<!\w)(?:nó|họ|ông ấy|bà ấy|người đ
                              r"(?:văn bản|quyết định|kế hoạch|chương trình|sự kiện|hội nghị|cuộc họp|đoàn|dự án|đề án)"
                              r"\s+(?:này|đó|ấy|trên|nói trên))(?!\w)", re.IGNORECASE)
 _ANAPHOR_ENGLISH = re.compile(r"\b(?:it|this|that|they|them|he|she|him|her)\b", re.IGNORECASE)
-_SUMMARY = re.compile(r"\b(?:tom tat|tom luoc|noi dung chinh|y chinh|summari[sz]e|summary|main points|key points)\b")
 
 
 def _clean(text: str) -> str:
@@ -353,7 +353,7 @@ def _swapped(before: str, phrase: str) -> tuple[str, str]:
         if new.kind in ("place", "person", "name") and not same:
             same = [s for s in old if s.kind in ("place", "person", "name")]
         if same:
-            target = same[-1] if new.kind in ("year", "period") or len(same) == 1 else _closest(same, new)
+            target = same[-1]
             if new.kind in ("year",):
                 digits = re.search(_YEAR, kernel)
                 replacement, a = (digits.group() if digits else kernel), target.body
@@ -370,12 +370,6 @@ def _swapped(before: str, phrase: str) -> tuple[str, str]:
     if new is not None and new.kind == "place" and not english:
         return _question_mark(f"{_strip_end(before)} ở {kernel}"), "append"
     return _question_mark(f"{_strip_end(before)} ({phrase})"), "append"
-
-
-def _closest(candidates: list[Slot], new: Slot) -> Slot:
-    """Of several names, the one of the new phrase's kind, else the last one."""
-    same = [s for s in candidates if s.kind == new.kind]
-    return (same or candidates)[-1]
 
 
 def _with_new_question_word(before: str, fragment: str) -> str:
@@ -402,7 +396,7 @@ def _with_new_question_word(before: str, fragment: str) -> str:
 
 # ---- articles named by their title --------------------------------------------------------------------
 def is_summary_request(message: str) -> bool:
-    return bool(_SUMMARY.search(_fold(_clean(message))))
+    return bool(SUMMARY_WORDS.search(_fold(_clean(message))))
 
 
 def match_title(message: str, titles: Mapping[str, str], *, quoted_only: bool = False) -> str | None:

@@ -15,10 +15,12 @@ import numpy as np
 from .glossary import english_to_vietnamese, expand_abbreviations, is_english
 from .vntext import fold, has_diacritics, search_form
 
+# "Summarise", "the main points": a question that asks for a summary (run on the folded question, or on English).
+SUMMARY_WORDS = re.compile(r"\b(?:tom tat|tom luoc|noi dung chinh|y chinh|summari[sz]e|summary|main points|key points)\b")
 # Asked types, from the question words (patterns run on the folded question, or on English).
 # Order matters: the first that matches wins ("ai viết bài" asks for the author, not any person).
 _ASKED: list[tuple[str, re.Pattern]] = [
-    ("summary", re.compile(r"\b(tom tat|tom luoc|noi dung chinh|y chinh|summari[sz]e|summary|main points|key points)\b")),
+    ("summary", SUMMARY_WORDS),
     ("photo", re.compile(r"\b(ai chup|chup boi|nguoi chup|tac gia (buc |cua )?anh|who took|photo(graph)? (credit|by)|photographer)\b"
                          r"|^(buc |nhung |tam )?anh\b.{0,120}\b(do ai|cua ai|nguon nao|lay tu|ai cung cap)\b"
                          r"|\b(photo|picture|image)\b.{0,80}\b(who|source|credit)")),

@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
@@ -37,7 +37,6 @@ def _max_body() -> int:
         return 64 * 1024
 
 
-MAX_BODY = _max_body()
 API = "/gradio_api"
 _WORK = re.compile(rf"^{API}/(?:queue/join|call/|run/|api/|component_server|upload)")
 _LONG_LIVED = re.compile(rf"^{API}/(?:queue/data|heartbeat/|stream/|call/[^/]+/[^/]+$)")
@@ -49,12 +48,10 @@ _RESULT = re.compile(rf"^{API}/call/(?:v2/)?([^/]+)/[^/]+/?$")  # GET: the resul
 class EngineHolder:
     """The engine being served; `check()` swaps in a rebuilt index. Read `.engine` once per request."""
 
-    def __init__(self, engine: Engine, index_dir: str | Path | None = None,
-                 on_swap: Callable[[Engine, int], None] | None = None):
+    def __init__(self, engine: Engine, index_dir: str | Path | None = None):
         self.engine = engine
         self.generation = 1
         self.index_dir = Path(index_dir) if index_dir is not None else getattr(engine, "index_dir", None)
-        self.on_swap = on_swap
         self._lock = threading.Lock()
         self._signature = self._stat()
         self._digest = self._hash()
@@ -107,8 +104,6 @@ class EngineHolder:
                 engine = self._load()
             except Exception as exc:  # noqa: BLE001 - a half-written or broken index: keep serving the old one
                 self._failed = (signature, digest)
-                log.warning("index %s changed but cannot be loaded (%s); still serving the previous one",
-                            self.index_dir, exc)
                 print(f"qa: warning: index {self.index_dir} changed but cannot be loaded ({exc}); "
                       "still serving the previous one", flush=True)
                 return False
@@ -118,8 +113,6 @@ class EngineHolder:
         counts = engine.manifest.get("counts", {})
         print(f"qa: index {self.index_dir} reloaded: {counts.get('articles', '?')} articles, "
               f"{counts.get('chunks', '?')} chunks", flush=True)
-        if self.on_swap is not None:
-            self.on_swap(engine, self.generation)
         return True
 
     def _load(self) -> Engine:
@@ -195,9 +188,6 @@ class GuardState:
     def functions(self) -> dict:
         fns = getattr(self.blocks, "fns", None) or {}
         return fns if isinstance(fns, dict) else dict(enumerate(fns))
-
-    def function_ids(self) -> set:
-        return set(self.functions())
 
     def api_names(self) -> set[str]:
         return {fn.api_name for fn in self.functions().values() if getattr(fn, "api_name", None)}
@@ -423,4 +413,4 @@ def drain(blocks, state: GuardState, timeout: float = 30.0) -> bool:
     return False
 
 
-__all__ = ["EngineHolder", "IndexWatcher", "GuardState", "RequestGuard", "drain", "queue_busy", "MAX_BODY"]
+__all__ = ["EngineHolder", "IndexWatcher", "GuardState", "RequestGuard", "drain", "queue_busy"]
