@@ -556,14 +556,15 @@ def build_app(engine: Engine | EngineHolder, examples: list[str] | None = None) 
         """
         try:
             current, outcome, generation = api_outcome(question, previous, api_filters(articles, since, until, outlets))
-            if outcome.error:
-                raise gr.Error(outcome.error, print_exception=False)
-            return outcome_dict(current, outcome, generation)
+            if not outcome.error:
+                return outcome_dict(current, outcome, generation)
         except QAError as exc:
             raise gr.Error(_user_message(exc), print_exception=False) from None
         except Exception:  # noqa: BLE001
             log.exception("/ask %r failed", question)
             raise gr.Error(INTERNAL_ERROR, print_exception=False) from None
+        # the engine failed: its one line, as /chat says it (raised out here, where `except Exception` cannot hide it)
+        raise gr.Error(outcome.error, print_exception=False)
 
     def chat(message: str, previous: str = "", articles: list[str] | None = None, since: str = "", until: str = "",
              outlets: list[str] | None = None) -> str:
