@@ -143,6 +143,14 @@ def engine():
     return qa.load(INDEX)
 
 
+@pytest.fixture(scope="session")
+def holdout_questions() -> list[str]:
+    """The questions of eval/news-holdout.jsonl, in file order, read as `qa eval` reads them."""
+    from qa.evaluate import read_items
+
+    return [item.question for item in read_items(REPO / "eval" / "news-holdout.jsonl")]
+
+
 @pytest.fixture
 def make_seeds(tmp_path):
     """make_seeds({"a.txt": "text" or b"bytes"}, name="seeds") -> folder holding those files."""
@@ -263,11 +271,11 @@ def run_qa(*args: str, cwd: Path | None = None, env: dict | None = None, timeout
     )
 
 
-def stop_server(proc: subprocess.Popen) -> None:
-    """Stop a server subprocess a test started: politely, then for sure."""
+def stop_server(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop a server subprocess a test started: politely (SIGTERM, `timeout` seconds), then for sure."""
     proc.terminate()
     try:
-        proc.wait(timeout=15)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()

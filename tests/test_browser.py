@@ -486,11 +486,11 @@ def test_html_in_articles_and_questions_stays_text(tmp_path, browser):
     (tmp_path / "seeds").mkdir()
     (tmp_path / "seeds" / "900_xss.txt").write_text(XSS_ARTICLE, encoding="utf-8")
     Engine.build(tmp_path / "seeds", tmp_path / "index", progress=False)
-    from test_app import crafted_answer
+    from test_app import XSS_QUESTION, crafted_answer
 
     base = qa.load(tmp_path / "index")
     article_id = next(iter(base.articles))
-    asked = "Cầu Ánh Sao được khánh thành ngày nào?"
+    asked = XSS_QUESTION
     demo, url = launch(Scripted(base, {asked: lambda e: crafted_answer(e, article_id, "12/3/2024", related=0)}))
     watched = Watched(browser, DESKTOP)
     try:
@@ -572,8 +572,12 @@ def test_readme_screenshots(url, browser, viewport, name, docs_name):
         right = answer.locator(".qa-short").count() == 1 and answer.locator(".qa-short").inner_text() == "25/5/2017"
         save_screenshot(watched.page, name, docs_name, for_docs=right)
         if viewport is PHONE:
-            for selector in ("#qa-chat .qa-turn .qa-q", "#qa-chat .qa-turn .qa-a", "#qa-input textarea"):
-                assert in_view(watched.page, selector) or selector.endswith(".qa-a"), selector
+            for selector in ("#qa-chat .qa-turn .qa-q", "#qa-input textarea"):
+                assert in_view(watched.page, selector), selector
+            # the answer may be taller than the screen (so not wholly in view), but it starts on it
+            top, height, screen = watched.page.evaluate("""() => { const r = document.querySelector(
+                '#qa-chat .qa-turn .qa-a').getBoundingClientRect(); return [r.top, r.height, innerHeight]; }""")
+            assert height > 0 and 0 <= top < screen, (top, height, screen)
         if not right:
             pytest.skip("the answer layer does not give 25/5/2017 here: docs/ screenshots left as they were")
     finally:
@@ -593,7 +597,7 @@ def test_counts_follow_a_reloaded_index(engine, tiny_index, tmp_path, browser):
     try:
         page = watched.open(url)
         assert "5 bài báo" in page.locator("#qa-header").inner_text()
-        swap_in(served, tiny_index[1], tmp_path)
+        swap_in(served, tiny_index[1])
         assert holder.check()
         watched.ask("Cầu đi bộ qua hồ Thiền Quang dài bao nhiêu mét?", 0)
         page.locator("#qa-header", has_text="2 bài báo").wait_for(timeout=5000)

@@ -18,13 +18,13 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import INDEX, REPO, stop_server
 from test_app import client, free_port, wait_for_port
 
 import qa
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "Tóm tắt bài viết về hội nghị đối thoại"  # answered without the answer model's scores
 
 
@@ -39,9 +39,13 @@ class Server:
         self._log = open(self.log_path, "w", encoding="utf-8")
         environment = {**os.environ, "QA_AUTH": "", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", **env}
         self.proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--index", str(self.index),
-                                      "--port", str(self.port)], cwd=ROOT, env=environment,
+                                      "--port", str(self.port)], cwd=REPO, env=environment,
                                      stdout=self._log, stderr=subprocess.STDOUT, text=True)
-        wait_for_port(self.port, self.proc)
+        try:
+            wait_for_port(self.port, self.proc)
+        except BaseException:
+            self.stop()
+            raise
         self.url = f"http://127.0.0.1:{self.port}/"
 
     def log(self) -> str:
@@ -58,24 +62,13 @@ class Server:
             conn.close()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_server(self.proc, timeout=40)  # a graceful stop may wait up to qa.app.STOP_TIMEOUT (30 s)
         self._log.close()
 
 
 @pytest.fixture(scope="module")
-def index_dir() -> Path:
-    return ROOT / "index"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, index_dir):
-    running = Server(tmp_path_factory.mktemp("served"), index_dir, QA_RELOAD_INTERVAL="1")
+def server(tmp_path_factory):
+    running = Server(tmp_path_factory.mktemp("served"), INDEX, QA_RELOAD_INTERVAL="1")
     yield running
     running.stop()
 
@@ -182,7 +175,7 @@ def test_unknown_routes_are_404_without_traceback(server):
 
 
 # ---- a rebuilt index is swapped in -------------------------------------------------------------------------
-def swap_in(served: Path, new: Path, tmp: Path) -> None:
+def swap_in(served: Path, new: Path) -> None:
     """What `qa index` does to the folder: the new index renamed into place, the old one parked and removed."""
     staged = served.parent / f".{served.name}.tmp-test"
     shutil.copytree(new, staged)
@@ -192,12 +185,12 @@ def swap_in(served: Path, new: Path, tmp: Path) -> None:
     shutil.rmtree(parked)
 
 
-def test_a_rebuilt_index_is_served_without_a_restart(server, tiny_index, tmp_path):
+def test_a_rebuilt_index_is_served_without_a_restart(server, tiny_index):
     api = client(server.url)
     before = api.predict(QUESTION, api_name="/ask")
     assert before["index"]["articles"] == 5
     _, tiny = tiny_index
-    swap_in(server.index, tiny, tmp_path)
+    swap_in(server.index, tiny)
     deadline = time.monotonic() + 20
     reply = before
     while time.monotonic() < deadline:
@@ -212,11 +205,13 @@ def test_a_rebuilt_index_is_served_without_a_restart(server, tiny_index, tmp_pat
     assert "Traceback" not in server.log()
 
 
-def test_a_broken_index_keeps_the_old_one(server, tmp_path):
+def test_a_broken_index_keeps_the_old_one(server):
     api = client(server.url)
     served = api.predict(QUESTION, api_name="/ask")["index"]
     (server.index / "manifest.json").write_text("{ broken", encoding="utf-8")
-    time.sleep(2.5)
+    deadline = time.monotonic() + 20  # the watcher (every 1 s) has tried the broken manifest
+    while time.monotonic() < deadline and "cannot be loaded" not in server.log():
+        time.sleep(0.5)
     reply = api.predict(QUESTION, api_name="/ask")
     assert reply["index"] == served and reply["citations"]
     assert "cannot be loaded" in server.log() and "Traceback" not in server.log()
@@ -224,18 +219,18 @@ def test_a_broken_index_keeps_the_old_one(server, tmp_path):
 
 # ---- SIGHUP and SIGTERM ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def quiet_server(tmp_path_factory, index_dir):
+def quiet_server(tmp_path_factory):
     """A server that checks its index only when told to (SIGHUP); stopped by the SIGTERM test."""
-    running = Server(tmp_path_factory.mktemp("quiet"), index_dir, QA_RELOAD_INTERVAL="3600")
+    running = Server(tmp_path_factory.mktemp("quiet"), INDEX, QA_RELOAD_INTERVAL="3600")
     yield running
     running.stop()
 
 
-def test_sighup_reloads_at_once(quiet_server, tiny_index, tmp_path):
+def test_sighup_reloads_at_once(quiet_server, tiny_index):
     api = client(quiet_server.url)
     assert api.predict(QUESTION, api_name="/ask")["index"]["articles"] == 5
     _, tiny = tiny_index
-    swap_in(quiet_server.index, tiny, tmp_path)
+    swap_in(quiet_server.index, tiny)
     time.sleep(1.5)
     assert api.predict(QUESTION, api_name="/ask")["index"]["articles"] == 5  # not checked on its own
     quiet_server.proc.send_signal(signal.SIGHUP)

@@ -10,6 +10,7 @@ process and through `qa serve`.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ALPHA, BETA, INDEX, REPO, SEEDS, HashEmbedder
+from conftest import ALPHA, BETA, INDEX, REPO, SEEDS, HashEmbedder, run_qa, stop_server
+from test_cli_core import assert_one_line_error
 
 from qa import store
 from qa.cli import main
@@ -74,12 +76,12 @@ def let_go(index: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def hash_pair(tmp_path_factory):
-    """seeds/ indexed with HashEmbedder twice: local files, and Milvus Lite inside the index folder."""
+def hash_pair(tmp_path_factory, hash_engine):
+    """seeds/ indexed with HashEmbedder twice: local files (conftest's `hash_engine`, only read here:
+    searched, or its folder copied), and Milvus Lite inside the index folder."""
     root = tmp_path_factory.mktemp("pair")
-    build(SEEDS, root / "local")
     report = build(SEEDS, root / "milvus", backend="milvus")
-    return opened(root / "local"), opened(root / "milvus"), report
+    return hash_engine, opened(root / "milvus"), report
 
 
 # ---- build and search ---------------------------------------------------------------------------------
@@ -254,16 +256,6 @@ def test_switching_backends_reuses_the_vectors(tmp_path, hash_pair):
 
 # ---- what goes wrong, in one line ---------------------------------------------------------------------
 
-def one_line(capsys, rc: int, *needles: str) -> str:
-    err = capsys.readouterr().err
-    assert rc == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("qa: error: ") and "Traceback" not in err, err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
-
-
 def test_a_server_out_of_reach(tmp_path, make_seeds, capsys, monkeypatch, hash_pair):
     from test_app import free_port
 
@@ -273,12 +265,13 @@ def test_a_server_out_of_reach(tmp_path, make_seeds, capsys, monkeypatch, hash_p
     t0 = time.perf_counter()
     rc = main(["index", "--seeds", str(seeds), "--index", str(tmp_path / "index"), "--quiet",
                "--backend", "milvus", "--milvus-uri", f"http://127.0.0.1:{port}"])
-    one_line(capsys, rc, f"cannot reach Milvus at http://127.0.0.1:{port}", "QA_MILVUS_TOKEN")
+    assert_one_line_error(rc, capsys.readouterr().err, f"cannot reach Milvus at http://127.0.0.1:{port}",
+                          "QA_MILVUS_TOKEN")
     assert not (tmp_path / "index").exists() and time.perf_counter() - t0 < 30
     # an index whose server is gone: the chat and the CLI say so when it opens
     monkeypatch.setenv("QA_MILVUS_URI", f"http://127.0.0.1:{port}")
     rc = main(["search", "Hà Nội", "--index", str(hash_pair[1].index_dir)])
-    one_line(capsys, rc, "cannot reach Milvus", f"127.0.0.1:{port}")
+    assert_one_line_error(rc, capsys.readouterr().err, "cannot reach Milvus", f"127.0.0.1:{port}")
 
 
 def test_a_missing_collection_or_database(tmp_path, make_seeds, capsys):
@@ -293,7 +286,8 @@ def test_a_missing_collection_or_database(tmp_path, make_seeds, capsys):
     let_go(index)
     shutil.rmtree(index / "milvus.db")
     rc = main(["ask", "cầu đi bộ dài bao nhiêu?", "--index", str(index)])
-    one_line(capsys, rc, "the Milvus Lite database", "milvus.db does not exist", "--backend milvus")
+    assert_one_line_error(rc, capsys.readouterr().err, "the Milvus Lite database", "milvus.db does not exist",
+                          "--backend milvus")
 
 
 def test_a_collection_of_another_model(tmp_path, make_seeds):
@@ -332,7 +326,7 @@ def test_a_database_open_in_another_process(tmp_path, make_seeds):
     assert opened(index).search("cầu đi bộ", k=1)  # free again
 
 
-def test_a_hand_edited_backend_is_one_line(tmp_path, hash_pair, capsys):
+def test_a_hand_edited_backend_is_one_line(tmp_path, hash_pair):
     index = tmp_path / "index"
     shutil.copytree(hash_pair[0].index_dir, index)
     manifest = json.loads((index / "manifest.json").read_text())
@@ -352,7 +346,7 @@ def test_bad_milvus_options_are_refused_before_anything_is_written(tmp_path, mak
                          (["--backend", "local", "--milvus-collection", "x"], "go with --backend milvus")):
         rc = main(["index", "--seeds", str(seeds), "--index", index, "--quiet", *(["--backend", "milvus"]
                    if "--backend" not in args else []), *args])
-        one_line(capsys, rc, needle)
+        assert_one_line_error(rc, capsys.readouterr().err, needle)
     assert not Path(index).exists()
 
 
@@ -373,21 +367,16 @@ def seed_pair(tmp_path_factory):
     return local, milvus, report
 
 
-def holdout() -> list[str]:
-    lines = (REPO / "eval" / "news-holdout.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["question"] for line in lines if line.strip()]
-
-
 def answer_of(answer) -> tuple:
     return (answer.text, answer.span, answer.abstained, answer.kind, answer.confidence, answer.start, answer.end,
             [(h.chunk_id, h.highlight) for h in answer.citations])
 
 
 @pytest.mark.slow
-def test_the_held_out_questions_get_the_same_answers_as_with_the_local_backend(seed_pair):
+def test_the_held_out_questions_get_the_same_answers_as_with_the_local_backend(seed_pair, holdout_questions):
     local, milvus, report = seed_pair
     assert report.backend == "milvus" and report.written == len(local.chunks)
-    questions = holdout()
+    questions = holdout_questions
     assert len(questions) == 110
     for question in questions:
         assert results(milvus, question) == results(local, question), question
@@ -401,33 +390,31 @@ def test_the_held_out_questions_get_the_same_answers_as_with_the_local_backend(s
 
 
 @pytest.mark.slow
-def test_qa_index_then_qa_serve_answers_as_the_local_backend(tmp_path, seed_pair):
+def test_qa_index_then_qa_serve_answers_as_the_local_backend(tmp_path, seed_pair, holdout_questions):
     """`qa index --backend milvus --milvus-uri ...` then `qa serve --index ...`, as processes."""
     from test_app import client, free_port, wait_for_port
 
     local = seed_pair[0]
     index = tmp_path / "index"
     shutil.copytree(INDEX, index)
-    built = subprocess.run([sys.executable, "-m", "qa", "index", "--seeds", str(SEEDS), "--index", str(index),
-                            "--backend", "milvus", "--milvus-uri", str(tmp_path / "tin-tuc.db"), "--quiet"],
-                           cwd=REPO, capture_output=True, text=True, timeout=300)
+    built = run_qa("index", "--seeds", str(SEEDS), "--index", str(index), "--backend", "milvus",
+                   "--milvus-uri", str(tmp_path / "tin-tuc.db"), "--quiet", timeout=300)
     assert built.returncode == 0, built.stderr
     assert f"milvus: {len(local.chunks)} chunks written, 0 deleted" in built.stdout
     port = free_port()
     log = open(tmp_path / "serve.log", "w", encoding="utf-8")
     server = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--index", str(index), "--port", str(port)],
                               cwd=REPO, stdout=log, stderr=subprocess.STDOUT, text=True,
-                              env={**__import__("os").environ, "QA_AUTH": "", "GRADIO_ANALYTICS_ENABLED": "False"})
+                              env={**os.environ, "QA_AUTH": "", "GRADIO_ANALYTICS_ENABLED": "False"})
     try:
         wait_for_port(port, server)
         api = client(f"http://127.0.0.1:{port}/")
-        for question in holdout()[:6]:
+        for question in holdout_questions[:6]:
             served = api.predict(question, api_name="/ask")
             expected = local.ask(question)
             assert (served["answer"], served["span"]) == (expected.text, expected.span), question
             assert [c["article_id"] for c in served["citations"]] == [h.article_id for h in expected.citations]
     finally:
-        server.terminate()
-        server.wait(timeout=40)
+        stop_server(server, timeout=40)  # a graceful stop may wait up to qa.app.STOP_TIMEOUT (30 s)
         log.close()
     assert "Traceback" not in (tmp_path / "serve.log").read_text(encoding="utf-8")

@@ -5,12 +5,9 @@ that the Milvus backend's BM25 is the local backend's BM25 whatever store multip
 """
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
-from conftest import REPO
 from qa.lexical import LexicalIndex, document_terms, query_terms
 from qa.lexicon import AVGDL_DRIFT, Lexicon
 
@@ -26,16 +23,11 @@ def seed_documents(engine):
     return [document_terms(c.title, c.text) for c in engine.chunks]
 
 
-def questions() -> list[str]:
-    lines = (REPO / "eval" / "news-holdout.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["question"] for line in lines if line.strip()]
-
-
-def test_scores_are_bm25s_scores_on_the_seed_index(engine, seed_documents):
+def test_scores_are_bm25s_scores_on_the_seed_index(engine, seed_documents, holdout_questions):
     """Every held-out question scores every seed chunk as bm25s does, to float32 rounding (~2e-7)."""
     lexicon = Lexicon.build(seed_documents)
     reference = engine._stored.lexical
-    for question in questions():
+    for question in holdout_questions:
         terms = query_terms(question)
         expected = reference.scores(terms)
         got = sparse_scores(lexicon, seed_documents, terms)
