@@ -17,6 +17,9 @@ $(BIN)/.installed: pyproject.toml
 	# torch first, from the local CPU build: anything else makes pip fetch a multi-GB CUDA build
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[test]'
+	# every installed package's requirements are met (a missing or conflicting dependency stops here)
+	$(BIN)/pip check
+	$(BIN)/python -c "import importlib.metadata as m; print('installed:', *(f'{d} {m.version(d)}' for d in ('lxml', 'lxml_html_clean', 'trafilatura', 'justext', 'torch')))"
 	touch $@
 
 setup: $(BIN)/.installed

@@ -102,15 +102,30 @@ def _iso_from_any(value: str) -> str | None:
 
 # ---- saved web pages -----------------------------------------------------------------------------
 
+# what the HTML reader imports, as pip installs it (trafilatura -> justext -> lxml.html.clean)
+HTML_PACKAGES = ("trafilatura", "htmldate", "lxml_html_clean")
+
+
+def html_reader_missing(exc: ImportError) -> str:
+    """One line for a page that cannot be read because a library of the HTML reader is missing:
+    what is missing and the command that fixes it (the page is skipped; the rest is indexed)."""
+    why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return (f"saved web pages cannot be read on this machine ({why}); "
+            f"install the HTML reader with `pip install {' '.join(HTML_PACKAGES)}` and index again")
+
+
 def read_html(raw: bytes, article_id: str, source: str) -> Article:
     """A saved news page: main text and metadata by trafilatura, the date by htmldate when it has none.
 
     Photo captions are kept as paragraphs of their own (trafilatura drops figures), so "ai chụp
     ảnh" stays answerable. A date line printed in the text wins over the page's metadata.
     """
-    import htmldate
-    import trafilatura
-    from trafilatura.utils import load_html
+    try:
+        import htmldate
+        import trafilatura
+        from trafilatura.utils import load_html
+    except ImportError as exc:  # e.g. lxml >= 5.2 without lxml_html_clean, which justext (trafilatura) imports
+        raise CorpusError(html_reader_missing(exc)) from None
 
     tree = load_html(raw)
     if tree is None:
