@@ -25,6 +25,7 @@ from .errors import QAError
 from .question import Question
 from .records import Answer, Article, Hit
 from .sentences import SentenceTable
+from .summary import summarise
 from .vntext import fold, search_form, sentence_spans
 
 NOT_FOUND = "Không tìm thấy thông tin này trong các bài viết."
@@ -360,7 +361,8 @@ class Answerer:
         """`candidates`: self.candidates(q, ranked) when already computed (`qa fit` holds them)."""
         hits = [hit for hit, _ in ranked]
         if q.asked == "summary" and hits:
-            return self.summary(q, hits, k)
+            answer = summarise(q, hits, k, self.articles, self.sentences)
+            return answer if answer is not None else self._refusal(q, hits, k)
         if candidates is None:
             candidates = self.candidates(q, ranked)
         if not candidates:
@@ -496,28 +498,6 @@ class Answerer:
         scores = self.model.span.probability(np.stack([f for *_, f in options]))
         _, a, b, _ = options[int(np.argmax(scores))]
         return a, b
-
-    # -- summaries --
-    def summary(self, q: Question, hits: list[Hit], k: int, sentences: int = 3) -> Answer:
-        """The article's most central sentences (closest to the mean of its sentence vectors), in text order."""
-        article = self.articles[hits[0].article_id]
-        rows = self.sentences.rows(article.id)
-        if len(rows) < 2:
-            return self._refusal(q, hits, k)
-        vectors = np.asarray(self.sentences.vectors[rows.start:rows.stop], dtype=np.float32)
-        centre = vectors[1:].mean(axis=0)  # the headline (row 0) is not part of the summary
-        order = sorted(range(1, len(vectors)), key=lambda i: -float(vectors[i] @ centre))[:sentences]
-        chosen = sorted(order)
-        parts = [article.text[int(self.sentences.starts[rows.start + i]):int(self.sentences.ends[rows.start + i])]
-                 for i in chosen]
-        text = f"Tóm tắt «{article.title}»: " + " ".join(f"{p} [1]" for p in parts)
-        a = int(self.sentences.starts[rows.start + chosen[0]])
-        b = int(self.sentences.ends[rows.start + chosen[-1]])
-        cited = replace(hits[0], highlight=None)
-        return Answer(question=q.text, text=text, abstained=False, citations=[cited, *hits[1:k]], span=" ".join(parts),
-                      start=a, end=b, kind="summary", confidence=1.0, confident=True,
-                      summary=[(int(self.sentences.starts[rows.start + i]), int(self.sentences.ends[rows.start + i]))
-                               for i in chosen])
 
 
 _PRIMARY = {"date": "date", "published": "date", "number": "number", "person": "person", "author": "person",

@@ -72,3 +72,6 @@ class Answer:
     confident: bool = False  # above the confident threshold; otherwise the answer is shown as tentative
     metadata: str | None = None  # when the answer is the article's metadata: "author", "outlet" or "published"
     summary: list[tuple[int, int]] = field(default_factory=list)  # summaries: offsets of each quoted sentence
+    # names, places, document codes, numbers or years the question states that no article of the index
+    # contains (exact or without diacritics), as the question wrote them: "Các bài viết không nhắc đến «…»"
+    missing_terms: tuple[str, ...] = ()
