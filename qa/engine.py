@@ -5,7 +5,7 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from .errors import IndexProblem, ModelError, QAError, QuestionError
 from .fuse import reciprocal_rank_fusion
 from .lexical import LexicalIndex, document_terms, query_terms
 from .answer import Answerer
-from .question import Question, analyse
+from .question import Question, analyse, unmentioned
 from .records import Answer, Article, Chunk, Hit
 from .sentences import SentenceTable, article_sentences
 from .sentences import embedding_text as sentence_text
@@ -414,7 +414,13 @@ class Engine:
         ranked, qvec = self.retrieve(text, max(k, ANSWER_DEPTH), filters)
         if qvec is not None:
             q = q.with_vector(qvec)
-        return self.answerer.answer(q, ranked, k)
+        answer = self.answerer.answer(q, ranked, k)
+        missing = unmentioned(q, self.backend.document_frequency)
+        if missing and answer.kind != "summary":
+            # what the question names is in no article: whatever is shown is the nearest passage, never a
+            # confident answer
+            answer = replace(answer, missing_terms=missing, confident=False)
+        return answer
 
 
 def _hit(chunk: Chunk, score: float) -> Hit:

@@ -275,3 +275,19 @@ def _english_noun(question: str) -> str:
         vietnamese = english_to_vietnamese(m.group(1))
         return fold(vietnamese[0]) if vietnamese else ""
     return ""
+
+
+def unmentioned(q: Question, df) -> tuple[str, ...]:
+    """The names, codes, years and numbers the question states that no passage of the index holds, as the
+    question spells them ("Nam Từ Liêm"). `df(term, exact)` is the index's document frequency; a name is
+    unmentioned when one of its words, or of its adjacent word pairs, is in no passage (diacritic-folded,
+    so "nam tu liem" and "Nam Từ Liêm" are the same name). Word pairs may each occur elsewhere and the name
+    still be absent: this errs on the side of "mentioned"."""
+    missing = []
+    for name in (*q.names, *q.years, *q.numbers):
+        words = [w for w in re.split(r"\s+", fold(name)) if w]
+        keys = words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+        if keys and any(df(key, False) == 0 for key in keys):
+            at = q.folded.find(fold(name))
+            missing.append(q.text[at:at + len(name)] if at >= 0 and len(q.folded) == len(q.text) else name)
+    return tuple(dict.fromkeys(missing))

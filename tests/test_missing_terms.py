@@ -1,0 +1,54 @@
+"""A question naming what no article mentions says so: names, places, document codes, years, numbers
+(issue: honest presentation). The check reads the index's terms, never a list of names."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import ALPHA, BETA, HashEmbedder
+from qa import store
+from qa.engine import Engine
+from qa.question import analyse, unmentioned
+
+
+@pytest.fixture(scope="module")
+def small_engine(tmp_path_factory):
+    root = tmp_path_factory.mktemp("missing")
+    seeds = root / "seeds"
+    seeds.mkdir()
+    (seeds / "alpha.txt").write_text(ALPHA, encoding="utf-8")
+    (seeds / "beta.txt").write_text(BETA, encoding="utf-8")
+    embedder = HashEmbedder()
+    Engine.build(seeds, root / "index", progress=False, embedder=embedder)
+    return Engine(store.load(root / "index"), root / "index", embedder)
+
+
+@pytest.mark.parametrize("question, missing", [
+    ("Cầu đi bộ qua hồ Thiền Quang khánh thành ngày nào?", ()),
+    ("cau di bo qua ho thien quang khanh thanh ngay nao", ()),  # no diacritics: the same names
+    ("Cầu đi bộ ở Đà Nẵng khánh thành ngày nào?", ("Đà Nẵng",)),
+    ("Phường Dịch Vọng đối thoại năm 2031 về việc gì?", ("2031",)),
+    ("Quyết định 4711-QĐ/UBND do ai ký?", ("4711-QĐ/UBND",)),
+    ("Phường Dịch Vọng Hậu Giang thu gom rác thế nào?", ("Dịch Vọng Hậu Giang",)),
+])
+def test_names_absent_from_every_article_are_reported_as_the_question_wrote_them(small_engine, question, missing):
+    q = small_engine.analyse(question)
+    assert unmentioned(q, small_engine.backend.document_frequency) == missing
+
+
+def test_an_answer_to_a_question_naming_an_absent_place_is_never_confident(small_engine):
+    answer = small_engine.ask("Cầu đi bộ ở Đà Nẵng khánh thành ngày nào?")
+    assert answer.missing_terms == ("Đà Nẵng",)
+    assert not answer.confident
+
+
+def test_without_an_index_nothing_is_reported_missing():
+    q = analyse("Cầu đi bộ ở Đà Nẵng khánh thành ngày nào?")
+    assert unmentioned(q, lambda term, exact: 1) == ()
+
+
+@pytest.mark.slow
+def test_the_shipped_index_does_not_mention_a_district_it_never_names(engine):
+    answer = engine.ask("Quyết định 2200-QĐ/TU của Quận ủy Nam Từ Liêm ban hành ngày nào?")
+    assert answer.missing_terms == ("Nam Từ Liêm",)
+    assert not answer.confident
+    assert engine.ask("Quyết định 2200-QĐ/TU được ban hành ngày nào?").missing_terms == ()
