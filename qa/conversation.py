@@ -65,6 +65,16 @@ _DOC_WORD = r"(?:quyết định|quyet dinh|kế hoạch|ke hoach|chỉ thị|ch
             r"thông tư|thong tu|công văn|cong van|kết luận|ket luan|quy định|quy dinh|thông báo|thong bao|luật|luat|" \
             r"decision|plan|directive|resolution|decree|circular|law)(?:\s+(?:số|so|no\.?))?"
 _CODE = r"\d+(?:[-/][\w.]+)+|\d+[a-zđ]*-[\w/-]+"
+# Places named by their number ("Quận 7", "phường 12", "ấp 3", "District 1"): the number is the name.
+_NUMBERED_PLACE = r"(?:quan|phuong|ap|thon|xom|khu pho|to dan pho|to|khu|district|ward)"
+# What follows a number when it counts something ("5 năm", "3 lần", "20%"): then it is no part of a name
+# ("năm 2020" after a number is the year that follows it, not a count).
+_UNIT = r"(?:%|nam|thang|ngay|tuan|gio|phut|tuoi|nguoi|ho|lan|luot|ca|km|m|ha|tan|kg|ty|trieu|nghin|ngan|dong|usd|" \
+        r"years?|months?|days?|people|times|percent)(?!\w)"
+# A number standing for a name, after the name or its place word ("Long Đức 2", "phường 12", "tuyến số 18").
+_NAME_NUMBER = rf"(?:(?:so|no\.?)\s+)?\d+[a-z]?(?![\w/-])(?![.,]\d)(?!\s*{_UNIT}(?!\s*\d))"
+# Any other number, with what it counts ("60 tuổi", "số 18").
+_NUMBER = rf"(?<![\w/.,-])(?:(?:so|no\.?)\s+)?\d+(?:[.,]\d+)*(?:\s*{_UNIT})?(?![\w/-])"
 _YEAR = r"(?<![\w/.-])(?:1[89]|20)\d{2}(?![\w/-])"
 _PERIOD = (r"(?:quý|quy)\s+(?:[ivx]+|\d)(?:\s*/\s*\d{4})?|(?:tháng|thang)\s+\d{1,2}(?:\s*/\s*\d{4})?|"
            r"\d+\s+(?:tháng|thang)\s+(?:đầu|dau|cuối|cuoi)\s+(?:năm|nam)(?:\s+\d{4})?|"
@@ -120,14 +130,16 @@ def _wh_matches(text: str) -> list[re.Match]:
 class Slot:
     """Something a question names that a follow-up may replace: text[start:end], its prefix up to `body`."""
 
-    kind: str  # "year", "period", "code", "place", "person", "name"
+    kind: str  # "year", "period", "code", "place", "person", "name", "number"
     start: int
     end: int
     body: int  # where the name itself starts (after "quận", "ông", "Quyết định số" ...)
 
 
 def slots(text: str) -> list[Slot]:
-    """The years, periods, document codes and names of a question, in order, not overlapping."""
+    """The years, periods, document codes, names and numbers of a question, in order, not overlapping.
+    A name is whole: a place with its number ("Quận 7", "phường 12"), a name with the number that
+    qualifies it ("Long Đức 2"), a numbered document ("Nghị định 100") are one slot each."""
     folded = _fold(text)
     found: list[Slot] = []
 
@@ -136,7 +148,7 @@ def slots(text: str) -> list[Slot]:
 
     for m in re.finditer(rf"(?<!\w)(?:{_PERIOD})(?!\w)", folded):
         found.append(Slot("period", m.start(), m.end(), m.start()))
-    for m in re.finditer(rf"(?<!\w)(?:({_DOC_WORD})\s+)?({_CODE})(?!\w)", folded):
+    for m in re.finditer(rf"(?<!\w)(?:({_DOC_WORD})\s+)?({_CODE}|\d+)(?!\w)", folded):
         if free(m.start(), m.end()) and re.search(r"[a-z]", m.group(2)):
             found.append(Slot("code", m.start(), m.end(), m.start(2)))
         elif free(m.start(), m.end()) and m.group(1):  # "Quyết định 17": a numbered document
@@ -144,9 +156,18 @@ def slots(text: str) -> list[Slot]:
     for m in re.finditer(rf"(?<!\w)(?:(?:năm|nam|in)\s+)?({_YEAR})", folded):
         if free(m.start(1), m.end(1)):
             found.append(Slot("year", m.start(), m.end(), m.start(1)))
+    for m in re.finditer(rf"(?<!\w){_NUMBERED_PLACE}\s+({_NAME_NUMBER})", folded):
+        if free(m.start(), m.end()):
+            found.append(Slot("place", m.start(), _qualified(text, m.end()), m.start(1)))
     for start, end in _capitalised_runs(text):
+        inside = [s.start for s in found if start < s.start < end]
+        if inside:  # "UBND Quận 7": the run stops where a numbered place, code or year begins
+            end = start + len(text[start:min(inside)].rstrip())
         if not free(start, end):
             continue
+        number = re.match(rf"\s+{_NAME_NUMBER}", folded[end:])
+        if number and free(end, end + number.end()):
+            end += number.end()  # "Long Đức 2", "District 7": the number belongs to the name
         before = folded[max(0, start - 14):start]
         run = folded[start:end]
         kind, body = "name", start
@@ -160,15 +181,28 @@ def slots(text: str) -> list[Slot]:
             kind, start = "place", start - (len(before) - m.start())
         elif m := re.search(rf"(?<!\w){_PERSON_PREFIX}\s+$", before):
             kind, start = "person", start - (len(before) - m.start())
+        end = _qualified(text, end)
         if free(start, end):
             found.append(Slot(kind, start, end, body))
+    for m in re.finditer(_NUMBER, folded):
+        if free(m.start(), m.end()):
+            digits = re.search(r"\d", m.group())
+            found.append(Slot("number", m.start(), m.end(), m.start() + digits.start()))
     return sorted(found, key=lambda s: s.start)
+
+
+def _qualified(text: str, end: int) -> int:
+    """The end of a name with the qualifier that follows it: "Quận 9 cũ", "Quận 2 (cũ)", "xã Tân Lập (mới)"."""
+    m = re.match(r"\s*\((?:cũ|mới|cu|moi)\)|\s+cũ(?!\w)", text[end:], re.IGNORECASE)
+    return end + m.end() if m else end
 
 
 def _capitalised_runs(text: str) -> list[tuple[int, int]]:
     """Runs of capitalised words ("Ba Đình", "TP.CT", "UBND"). The message's first word is capitalised
-    whatever it is, so it opens a run only when the next word is capitalised too."""
-    tokens = list(re.finditer(r"[^\W\d_][\w]*(?:\.[^\W\d_][\w]*)*\.?", text))
+    whatever it is, so it opens a run only when the next word is capitalised too. As in `Question`, one
+    capitalised syllable before a lowercase one is a capitalised common noun ("Chủ tịch", "Khu công
+    nghiệp"), not a name."""
+    tokens = list(re.finditer(r"(?<!\w)[^\W\d_][\w]*(?:\.[^\W\d_][\w]*)*\.?", text))
     runs: list[tuple[int, int]] = []
     i = 0
     while i < len(tokens):
@@ -180,7 +214,10 @@ def _capitalised_runs(text: str) -> list[tuple[int, int]]:
         while j + 1 < len(tokens) and tokens[j + 1].group()[:1].isupper() and text[tokens[j].end():tokens[j + 1].start()] == " ":
             j += 1
         at_start = text[:tok.start()].strip(" \"'“«(") == ""
-        if j == i and at_start and not tok.group().isupper() and "." not in tok.group():
+        single = j == i and not tok.group().isupper() and "." not in tok.group()
+        next_lower = j + 1 < len(tokens) and text[tok.end():tokens[j + 1].start()] == " " \
+            and tokens[j + 1].group()[:1].islower() and len(re.findall(r"[aeiouy]+", _fold(tok.group()))) < 2
+        if single and (at_start or next_lower):
             i += 1
             continue
         end = tokens[j].end()
@@ -193,7 +230,10 @@ def _capitalised_runs(text: str) -> list[tuple[int, int]]:
 
 def _kind_of(phrase: str) -> Slot | None:
     """What a follow-up's new phrase is: the one slot that covers most of it."""
-    found = slots(phrase) or [Slot("name", 0, len(phrase), 0)] if phrase else []
+    found = slots(phrase)
+    if not found and re.fullmatch(_NAME_NUMBER, _fold(phrase)):  # "12B", "số 150": a number of its own
+        return Slot("number", 0, len(phrase), re.search(r"\d", phrase).start())
+    found = found or [Slot("name", 0, len(phrase), 0)] if phrase else []
     if not found:
         return None
     best = max(found, key=lambda s: s.end - s.start)
@@ -254,7 +294,7 @@ def _without_question_phrase(question: str) -> tuple[str, str]:
 def _subject(core: str, english: bool = False) -> str:
     """The subject of a question without its question phrase: up to the first predicate word after a
     name or code ("Quyết định X được ban hành" -> "Quyết định X"); the whole of it when there is none."""
-    names = slots(core)
+    names = [s for s in slots(core) if s.kind != "number"]
     if not names:
         return core
     first = names[0]
@@ -334,7 +374,7 @@ def _is_fragment(bare: str) -> bool:
     words = bare.split()
     if not words or len(words) > MAX_FOLLOW_UP_WORDS or not _wh_matches(bare):
         return False
-    if slots(bare):
+    if any(s.kind != "number" for s in slots(bare)):
         return False
     pointing = bool(_ANAPHOR_MARKED.search(bare) or (_is_english(bare) and _ANAPHOR_ENGLISH.search(bare)))
     return len(words) <= 3 or pointing
@@ -346,22 +386,11 @@ def _swapped(before: str, phrase: str) -> tuple[str, str]:
     head = re.match(rf"(?:{'|'.join(_PREPOSITIONS)})\s+(?=\S)", _fold(phrase))
     kernel = phrase[head.end():] if head and not re.match(r"(?:nam|in)\s+\d", _fold(phrase)) else phrase
     new = _kind_of(kernel)
-    old = slots(before)
     english = _is_english(before)
-    if new is not None:
-        same = [s for s in old if s.kind == new.kind]
-        if new.kind in ("place", "person", "name") and not same:
-            same = [s for s in old if s.kind in ("place", "person", "name")]
-        if same:
-            target = same[-1]
-            if new.kind in ("year",):
-                digits = re.search(_YEAR, kernel)
-                replacement, a = (digits.group() if digits else kernel), target.body
-            elif new.body > new.start or target.body == target.start:
-                replacement, a = kernel, target.start  # the new phrase brings its own prefix ("quận X")
-            else:
-                replacement, a = kernel[new.body:] if new.body else kernel, target.body
-            return _question_mark(before[:a] + replacement + before[target.end:]), "swap"
+    target = _target(slots(before), new, kernel, before) if new is not None else None
+    if target is not None:
+        a, b, replacement = _replacement(before, target, kernel, new)
+        return _question_mark(before[:a] + replacement + before[b:]), "swap"
     if new is not None and new.kind == "year":
         digits = re.search(_YEAR, kernel).group()
         return _question_mark(f"{_strip_end(before)} {'in' if english else 'năm'} {digits}"), "append"
@@ -370,6 +399,55 @@ def _swapped(before: str, phrase: str) -> tuple[str, str]:
     if new is not None and new.kind == "place" and not english:
         return _question_mark(f"{_strip_end(before)} ở {kernel}"), "append"
     return _question_mark(f"{_strip_end(before)} ({phrase})"), "append"
+
+
+def _is_acronym(name: str) -> bool:
+    return bool(re.fullmatch(r"[^\W\d_]{2,}", name)) and name.isupper()
+
+
+def _prefix(text: str, slot: Slot) -> str:
+    """The place word, title or document word a slot opens with ("phuong" of "phường 12"), folded."""
+    return " ".join(_fold(text[slot.start:slot.body]).split()[:1])
+
+
+def _target(old: list[Slot], new: Slot, kernel: str, before: str) -> Slot | None:
+    """What of the previous question the new phrase replaces: the last thing of its kind; a bare name
+    replaces a place, person or name, preferably one with the same place word or title ("phường")."""
+    same = [s for s in old if s.kind == new.kind]
+    if new.kind == "number" and not same:  # "còn 12?" after "Quận 7": the number of a numbered name
+        same = [s for s in old if s.kind in ("place", "name") and re.search(r"\d", before[s.start:s.end])]
+    if new.kind in ("place", "person", "name"):
+        # an acronym ("UBND", "CDC") names a body; a name of words replaces a name of words
+        acronym = _is_acronym(kernel[new.start:new.end])
+        named = [s for s in old if s.kind in ("place", "person", "name")]
+        same = [s for s in same if _is_acronym(before[s.start:s.end]) == acronym] or \
+            [s for s in named if _is_acronym(before[s.start:s.end]) == acronym] or same or named
+    prefix = _prefix(kernel, new)
+    alike = [s for s in same if prefix and _prefix(before, s) == prefix]
+    return (alike or same or [None])[-1]
+
+
+def _replacement(before: str, target: Slot, kernel: str, new: Slot) -> tuple[int, int, str]:
+    """(start, end, text): the part of `before` to replace and what replaces it. A whole name goes: a
+    numbered place ("Quận 7") is its number, so "Cẩm Lệ" replaces all of it; "Ba Đình" of "Quận Ba Đình"
+    is the name, so "Tây Hồ" gives "Quận Tây Hồ"."""
+    if new.kind == "year":
+        digits = re.search(_YEAR, kernel)
+        return target.body, target.end, digits.group() if digits else kernel
+    bare_number = re.fullmatch(r"(?:(?:số|so|no\.?)\s+)?(\d+\w*)", kernel.strip(), re.IGNORECASE)
+    if new.kind == "number" and bare_number:  # "còn 12?": the number changes, the rest of the name stays
+        digits = list(re.finditer(r"\d+(?:[.,]\d+)*[^\W\d_]?", before[target.start:target.end]))[-1]
+        return target.start + digits.start(), target.start + digits.end(), bare_number.group(1)
+    numbered = re.match(_NAME_NUMBER, _fold(before[target.body:target.end]))
+    if new.body > new.start or target.body == target.start or numbered:
+        a, text = target.start, kernel
+        # "còn cầu Mỹ Thuận?" after "... cầu Rạch Miễu 2": the words the phrase repeats from before the name
+        lead = _fold(kernel[:new.start]).split()
+        if lead and all(w in _fold(before[:a]).split()[-3:] for w in lead):
+            text = kernel[new.start:]
+    else:
+        a, text = target.body, kernel[new.body:]
+    return a, target.end, text
 
 
 def _with_new_question_word(before: str, fragment: str) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 
 from qa.conversation import Previous, is_summary_request, match_title, resolve, slots, split_questions
+from qa.question import analyse
+from qa.vntext import fold
 
 PLACE_Q = "Quận Ba Đình tổ chức bao nhiêu hội nghị tiếp dân năm 2023?"
 DOC_Q = "Kế hoạch 15-KH/UBND được ban hành ngày nào?"
@@ -39,6 +41,70 @@ def test_a_follow_up_swaps_in_what_changed(previous, message, expected):
     resolution = resolve(message, Previous(previous))
     assert resolution.question == expected
     assert resolution.changed and resolution.rule in ("swap", "append") and resolution.problem is None
+
+
+# Whole names: a place with its number ("Quận 7", "phường 12"), a name with its qualifier ("Long Đức 2"),
+# a numbered document ("Nghị định 100"), a person, a year. A swap replaces the whole of one of them, never
+# part of it: "còn Cẩm Lệ thì sao?" after "... Quận 7" must not give "... Cẩm Lệ 7".
+NUMBERED_Q = "Quận 7 có bao nhiêu trường học năm 2023?"
+
+
+@pytest.mark.parametrize("previous,message,expected", [
+    ("Tóm tắt bài về Quận 7", "còn Cẩm Lệ thì sao?", "Tóm tắt bài về Cẩm Lệ?"),
+    ("Tóm tắt bài về Quận 7", "còn quận Liên Chiểu thì sao?", "Tóm tắt bài về quận Liên Chiểu?"),
+    (NUMBERED_Q, "còn Thủ Thiêm thì sao?", "Thủ Thiêm có bao nhiêu trường học năm 2023?"),
+    (NUMBERED_Q, "còn quận 12 thì sao?", "Quận 12 có bao nhiêu trường học năm 2023?"),
+    (NUMBERED_Q, "thế còn phường 4?", "Phường 4 có bao nhiêu trường học năm 2023?"),
+    (NUMBERED_Q, "còn năm 2024?", "Quận 7 có bao nhiêu trường học năm 2024?"),
+    ("Phường 14 tổ chức bao nhiêu cuộc đối thoại?", "còn phường Tân Định thì sao?",
+     "Phường Tân Định tổ chức bao nhiêu cuộc đối thoại?"),
+    ("Có bao nhiêu hộ dân ở phường 5 bị ngập?", "còn phường 9?", "Có bao nhiêu hộ dân ở phường 9 bị ngập?"),
+    ("Có bao nhiêu hộ dân ở ấp 3 xã Tân Thuận bị ngập?", "còn xã Hiệp Phước?",
+     "Có bao nhiêu hộ dân ở ấp 3 xã Hiệp Phước bị ngập?"),
+    ("Khu công nghiệp Long Đức 2 có bao nhiêu doanh nghiệp?", "còn Tam Phước thì sao?",
+     "Khu công nghiệp Tam Phước có bao nhiêu doanh nghiệp?"),
+    ("Chiều dài cầu Rạch Miễu 2 là bao nhiêu?", "còn cầu Mỹ Thuận thì sao?", "Chiều dài cầu Mỹ Thuận là bao nhiêu?"),
+    ("Quyết định số 17 được ký ngày nào?", "còn Quyết định số 25?", "Quyết định số 25 được ký ngày nào?"),
+    ("Nghị định 100 có hiệu lực từ khi nào?", "còn Nghị định 168 thì sao?", "Nghị định 168 có hiệu lực từ khi nào?"),
+    ("Bà Nguyễn Thị Vân phát biểu gì tại hội nghị ở Quận 3?", "còn ông Đỗ Văn Nam?",
+     "Ông Đỗ Văn Nam phát biểu gì tại hội nghị ở Quận 3?"),
+    ("Ai là Chủ tịch UBND Quận 3?", "còn Bình Thạnh thì sao?", "Ai là Chủ tịch UBND Bình Thạnh?"),
+    ("What did District 7 spend in 2023?", "what about Thu Duc?", "What did Thu Duc spend in 2023?"),
+    # a qualifier goes with its name; a bare number changes the number of a numbered name
+    ("Tóm tắt bài về Quận 2 cũ", "còn Cẩm Lệ thì sao?", "Tóm tắt bài về Cẩm Lệ?"),
+    ("Tóm tắt bài về Quận 2 (cũ)", "còn quận 4?", "Tóm tắt bài về quận 4?"),
+    (NUMBERED_Q, "còn 12 thì sao?", "Quận 12 có bao nhiêu trường học năm 2023?"),
+    ("Phường 12A có bao nhiêu hộ nghèo?", "còn 12B?", "Phường 12B có bao nhiêu hộ nghèo?"),
+    ("Tuyến buýt số 18 chạy qua những phường nào?", "còn tuyến số 150 thì sao?",
+     "Tuyến buýt số 150 chạy qua những phường nào?"),
+    ("Có bao nhiêu người trên 60 tuổi được miễn vé?", "còn 70 tuổi thì sao?",
+     "Có bao nhiêu người trên 70 tuổi được miễn vé?"),
+    # a name of words replaces a name of words, not the acronym of a body ("UBND")
+    ("Chủ tịch UBND tỉnh Kon Tum là ai?", "còn Gia Lai?", "Chủ tịch UBND tỉnh Gia Lai là ai?"),
+])
+def test_a_swap_replaces_a_whole_name(previous, message, expected):
+    resolution = resolve(message, Previous(previous))
+    assert resolution.question == expected
+    assert resolution.rule == "swap"
+
+
+@pytest.mark.parametrize("previous,message,old", [
+    ("Tóm tắt bài về Quận 7", "còn Cẩm Lệ thì sao?", "Quận 7"),
+    ("Quận 10 tổ chức bao nhiêu hội nghị?", "còn Nhơn Trạch thì sao?", "Quận 10"),
+    ("Khu công nghiệp Long Đức 2 có bao nhiêu doanh nghiệp?", "còn Hòa Khánh thì sao?", "Long Đức 2"),
+    ("Tóm tắt bài về phường 12 quận Vĩnh Yên", "còn phường Tân Định thì sao?", "phường 12"),
+    ("Nghị định 100 có hiệu lực từ khi nào?", "còn Nghị định 168 thì sao?", "Nghị định 100"),
+])
+def test_a_swap_leaves_nothing_of_the_old_name(previous, message, old):
+    """What `Question` reads in the rewritten question (names, years, numbers) comes from the follow-up or
+    from the part of the previous question that was kept: no number or word of the old name survives."""
+    result = resolve(message, Previous(previous)).question
+    asked, old_q, new_q = analyse(result), analyse(old), analyse(message)
+    assert fold(old) not in fold(result)
+    for number in old_q.numbers:
+        assert number not in asked.numbers or number in new_q.numbers, (result, number)
+    for name in new_q.names:
+        assert name in asked.names or name in fold(result), (result, name)
 
 
 @pytest.mark.parametrize("previous,message,expected", [
@@ -118,6 +184,14 @@ def test_slots_find_years_periods_codes_and_names():
     assert ("place", "quận Hải Châu") in found
     assert ("year", "năm 2019") in found
     assert ("code", "Kế hoạch 15-KH/UBND") in found
+
+
+def test_slots_keep_a_name_whole():
+    sentence = "Chủ tịch UBND Quận 7 cũ gặp Khu công nghiệp Long Đức 2 theo Nghị định 100 về người trên 60 tuổi"
+    found = {(s.kind, sentence[s.start:s.end]) for s in slots(sentence)}
+    assert found == {("name", "UBND"), ("place", "Quận 7 cũ"), ("name", "Long Đức 2"), ("code", "Nghị định 100"),
+                     ("number", "60 tuổi")}
+    assert ("name", "Hà Nội") in {(s.kind, "Hà Nội 5 năm qua"[s.start:s.end]) for s in slots("Hà Nội 5 năm qua")}
 
 
 def test_a_title_named_in_a_question():
