@@ -242,14 +242,15 @@ def outcome_dict(engine: Engine, outcome: Outcome, generation: int) -> dict:
                    "filtered-out": "Không có bài nào trong phạm vi đã chọn."}.get(outcome.refusal or "", "")
         return {**base, "answer": message, "span": "", "abstained": True, "confidence": 0.0, "confident": False,
                 "kind": outcome.refusal, "metadata": None, "start": None, "end": None, "summary": [],
-                "parts": list(resolution.parts), "copy": message, "citations": []}
-    sources = [] if answer.abstained else view.supporting(answer)
+                "missing_terms": [], "parts": list(resolution.parts), "copy": message, "citations": []}
+    nearest = view.presentation(answer) in ("refused", "nearest")  # no passage is the source of an answer
+    sources = [] if nearest else view.supporting(answer)
     citations = []
     for n, hit in enumerate(answer.citations, 1):
         article = engine.articles.get(hit.article_id)
         date, inferred = view.article_date(article, hit)
         citations.append({
-            "n": n, "role": "source" if n in sources else ("nearest" if answer.abstained else "related"),
+            "n": n, "role": "source" if n in sources else ("nearest" if nearest else "related"),
             "article_id": hit.article_id, "source": hit.source, "title": hit.title, "outlet": hit.outlet,
             "published": article.published if article is not None else hit.published,
             "published_inferred": article.published_inferred if article is not None else None,
@@ -259,7 +260,7 @@ def outcome_dict(engine: Engine, outcome: Outcome, generation: int) -> dict:
     return {**base, "answer": answer.text, "span": answer.span, "abstained": answer.abstained,
             "confidence": answer.confidence, "confident": answer.confident, "kind": answer.kind,
             "metadata": answer.metadata, "start": answer.start, "end": answer.end,
-            "summary": [list(s) for s in answer.summary], "parts": [],
+            "summary": [list(s) for s in answer.summary], "missing_terms": list(answer.missing_terms), "parts": [],
             "copy": view.copy_text(engine, answer), "citations": citations}
 
 
@@ -551,8 +552,9 @@ def build_app(engine: Engine | EngineHolder, examples: list[str] | None = None) 
             outlets: only articles from these outlets.
         Returns:
             answer, span, abstained, confidence, confident, kind, metadata, start/end, summary,
-            refusal, understood_as, copy, citations (n, role, article_id, title, outlet, date, author,
-            start, end, score, highlight, text), filters, index.
+            missing_terms (what the question names that no article mentions), refusal, understood_as,
+            copy, citations (n, role, article_id, title, outlet, date, author, start, end, score,
+            highlight, text), filters, index.
         """
         try:
             current, outcome, generation = api_outcome(question, previous, api_filters(articles, since, until, outlets))

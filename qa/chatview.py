@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -161,9 +161,10 @@ def excerpt_html(article: Article | None, hit: Hit, limit: int = EXCERPT_CHARS) 
     return _passage_html(text, start, end, [(mark[0], mark[1], "mark")] if mark else [])
 
 
-def answer_passage(article: Article, answer: Answer, hit: Hit) -> tuple[str, tuple[int, int] | None,
-                                                                         tuple[int, int] | None]:
-    """(the passage around the answer, the answer sentence, the short answer) in article offsets."""
+def answer_passage(article: Article, answer: Answer, hit: Hit, mark_span: bool = True
+                   ) -> tuple[str, tuple[int, int] | None, tuple[int, int] | None]:
+    """(the passage around the answer, the answer sentence, the short answer) in article offsets; with
+    `mark_span` False the short answer is found but not marked (a nearest passage, not an answer)."""
     text = article.text
     sentence = _valid((answer.start, answer.end), len(text))
     mark = _valid(hit.highlight, len(text)) if hit.highlight else None
@@ -179,7 +180,7 @@ def answer_passage(article: Article, answer: Answer, hit: Hit) -> tuple[str, tup
     paragraph = text.rfind("\n", 0, sentence[0]) + 1
     start = max(0, min(max(start, paragraph), sentence[0]))
     end = min(len(text), max(end, sentence[1]))
-    spans = [(sentence[0], sentence[1], "sent")] + ([(mark[0], mark[1], "mark")] if mark else [])
+    spans = [(sentence[0], sentence[1], "sent")] + ([(mark[0], mark[1], "mark")] if mark and mark_span else [])
     return _passage_html(text, start, end, spans), sentence, mark
 
 
@@ -193,11 +194,99 @@ def supporting(answer: Answer) -> list[int]:
     return numbers or ([1] if answer.citations else [])
 
 
-def copy_text(engine: Engine, answer: Answer) -> str:
-    """The answer as clean text with its source: "25/5/2017 — … (Tên bài, Báo, 19/05/2022)"."""
-    body = " ".join(_REF.sub("", answer.text).split())
+# ---- how sure the answer is shown ----------------------------------------------------------------
+def presentation(answer: Answer) -> str:
+    """How an answer is shown: "answer" (confident: the short answer in large type), "tentative" (below the
+    confident threshold: the passage first with the candidate marked in it, then "Có thể là: …"),
+    "nearest" (the question names something no article mentions: that is said first, and the passage is
+    the nearest one, not an answer) or "refused"."""
     if answer.abstained or not answer.citations:
-        return body
+        return "refused"
+    if answer.missing_terms:
+        return "nearest"
+    return "answer" if answer.confident else "tentative"
+
+
+def percent(confidence: float) -> str:
+    return f"{round(100 * confidence)} %"
+
+
+def missing_line(terms: Iterable[str]) -> str:
+    """"Các bài viết không nhắc đến «Nam Từ Liêm»." ("«A», «B» và «C»" for several)."""
+    quoted = [f"«{t}»" for t in terms]
+    joined = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " và " + quoted[-1]
+    return f"Các bài viết không nhắc đến {joined}."
+
+
+def _quote_with_refs(answer: Answer) -> str:
+    """The answer text without the short answer in front ("25/5/2017 — "), its [n] markers kept."""
+    text = answer.text.strip()
+    span = answer.span.strip()
+    return text[len(span) + 3:] if span and text.startswith(span + " — ") else text
+
+
+def _quote_of(answer: Answer) -> str:
+    """The quoted sentence of the answer text, without its markers and without the short answer in front."""
+    return _REF.sub("", _quote_with_refs(answer)).strip()
+
+
+def _short_span(answer: Answer, quote: str) -> str:
+    """The short answer when it is short and more than the whole quote (a headline or a candidate); else ""."""
+    span = answer.span.strip()
+    if answer.metadata:
+        return span
+    return span if span and span != quote.strip() and len(span) <= SHORT_ANSWER_CHARS else ""
+
+
+def _maybe_parts(answer: Answer) -> tuple[str, str, str]:
+    """"Có thể là: ", the candidate, " (độ tin cậy thấp, 29 %) — hãy đọc đoạn trích." (the candidate may be "")."""
+    span = _short_span(answer, _quote_of(answer))
+    note = f" (độ tin cậy thấp, {percent(answer.confidence)})"
+    if span:
+        return "Có thể là: ", span, f"{note} — hãy đọc đoạn trích."
+    return "Có thể là đoạn trích trên", "", f"{note} — hãy đọc kỹ trước khi dùng."
+
+
+def maybe_line(answer: Answer) -> str:
+    return "".join(_maybe_parts(answer))
+
+
+def answer_lines(answer: Answer) -> list[str]:
+    """The answer as plain text, before its sources (the /chat text and `qa ask`): a confident answer as it
+    is; a tentative one as its passage, then "Có thể là: …"; a question naming what no article mentions
+    says so first, then the nearest passage; a refusal its reason."""
+    mode = presentation(answer)
+    lines = [missing_line(answer.missing_terms)] if answer.missing_terms else []
+    if mode == "refused":
+        return lines + [answer.text]
+    if mode == "answer" or answer.kind == "summary":
+        lines.append(answer.text)
+        if mode == "tentative":
+            lines.append(f"(Độ tin cậy thấp: {percent(answer.confidence)}; hãy đối chiếu với đoạn trích.)")
+    elif mode == "nearest":
+        lines.append(f"Đoạn gần nhất (không phải câu trả lời): {_quote_with_refs(answer)}")
+    else:
+        lines += [_quote_with_refs(answer), maybe_line(answer)]
+    if answer.metadata:
+        lines.append(f"(Đây là {METADATA_LABEL.get(answer.metadata, answer.metadata)} của bài, lấy từ thông tin của trang.)")
+    return lines
+
+
+def copy_text(engine: Engine, answer: Answer) -> str:
+    """The answer as clean text with its source: "25/5/2017 — … (Tên bài, Báo, 19/05/2022)"; a tentative
+    one starts "Có thể là: …", one about something no article mentions says so and quotes the nearest passage."""
+    body = " ".join(_REF.sub("", answer.text).split())
+    missing = f"{missing_line(answer.missing_terms)} " if answer.missing_terms else ""
+    mode = presentation(answer)
+    if mode == "refused":
+        return missing + body
+    quote = " ".join(_quote_of(answer).split())
+    if mode == "nearest":
+        body = f"{missing}Đoạn gần nhất: {quote}"
+    elif mode == "tentative":
+        span = _short_span(answer, quote)
+        note = f"(độ tin cậy thấp, {percent(answer.confidence)})"
+        body = f"Có thể là: {span} {note} — {quote}" if span else f"Có thể là câu trả lời {note}: {quote}"
     labels = [citation_label(engine.articles.get(answer.citations[n - 1].article_id), answer.citations[n - 1])
               for n in supporting(answer)]
     return f"{body} ({'; '.join(dict.fromkeys(labels))})"
@@ -205,14 +294,6 @@ def copy_text(engine: Engine, answer: Answer) -> str:
 
 def _ref_button(n: int) -> str:
     return f'<button type="button" class="qa-ref" data-n="{n}" aria-label="Mở nguồn {n}">[{n}]</button>'
-
-
-def _quote_of(answer: Answer) -> str:
-    """The quoted sentence of the answer text, without its markers and without the short answer in front."""
-    text = _REF.sub("", answer.text).strip()
-    if answer.span and text.startswith(answer.span + " — "):
-        text = text[len(answer.span) + 3:]
-    return text
 
 
 def _span_in_quote(answer: Answer, quote: str, span: str) -> int:
@@ -247,7 +328,9 @@ def _card_html(engine: Engine, n: int, hit: Hit, passage: str, marks: list[tuple
 
 
 def _panel_html(engine: Engine, answer: Answer, title: str) -> str:
-    """What the sources panel shows for an answer: its sources, then the related passages."""
+    """What the sources panel shows for an answer: its sources, then the related passages. For a question
+    naming what no article mentions, the same passages as the nearest ones, nothing marked as the answer."""
+    nearest = presentation(answer) == "nearest"
     sources = supporting(answer)
     cards = []
     for n in sources:
@@ -262,75 +345,98 @@ def _panel_html(engine: Engine, answer: Answer, title: str) -> str:
                               for a, b in spans)
             cards.append(_card_html(engine, n, hit, passage, spans, spans[0] if spans else None, "source"))
         elif n == sources[0]:
-            passage, sentence, mark = answer_passage(article, answer, hit)
-            marks = [m for m in (mark or sentence,) if m]
+            passage, sentence, mark = answer_passage(article, answer, hit, mark_span=not nearest)
+            marks = [m for m in ((sentence if nearest else mark or sentence),) if m]
             cards.append(_card_html(engine, n, hit, passage, marks, marks[0] if marks else None, "source"))
         else:
-            mark = _valid(hit.highlight, len(article.text)) if hit.highlight else None
-            cards.append(_card_html(engine, n, hit, excerpt_html(article, hit), [mark] if mark else [], mark, "source"))
+            mark = _valid(hit.highlight, len(article.text)) if hit.highlight and not nearest else None
+            shown = excerpt_html(article, hit if mark else replace(hit, highlight=None))
+            cards.append(_card_html(engine, n, hit, shown, [mark] if mark else [], mark, "source"))
     related = [(n, hit) for n, hit in enumerate(answer.citations, 1) if n not in sources]
-    parts = ['<h3 class="qa-panel-h">Nguồn của câu trả lời</h3>', *cards]
+    heading = ("Đoạn gần nhất <span class=\"qa-muted\">(không trả lời câu hỏi)</span>" if nearest
+               else "Nguồn của câu trả lời")
+    parts = [f'<h3 class="qa-panel-h">{heading}</h3>', *cards]
     if related:
         parts.append('<h3 class="qa-panel-h">Đoạn liên quan <span class="qa-muted">(không dùng để trả lời)</span></h3>')
         parts += [_card_html(engine, n, hit, excerpt_html(engine.articles.get(hit.article_id), hit), [], None, "related")
                   for n, hit in related]
-    return (f'<div class="qa-panel-src" hidden data-title="{esc(title)}">' + "".join(parts) + "</div>")
+    label = f"{'Đoạn gần nhất' if nearest else 'Nguồn'}: {title}"
+    return (f'<div class="qa-panel-src" hidden data-title="{esc(label)}">' + "".join(parts) + "</div>")
 
 
 def answer_html(engine: Engine, answer: Answer, scope: str = "", collection: str = "") -> str:
-    """One answer, answer first: the short answer, its sentence with [n], the source line, Copy."""
-    if answer.abstained or not answer.citations:
+    """One answer. Confident: the short answer in large type, its sentence with [n], the source line, Copy.
+    Tentative: the sentence first with the candidate marked, then "Có thể là: … (độ tin cậy thấp, 29 %)".
+    Naming what no article mentions: "Các bài viết không nhắc đến «…»." first, then the nearest passage.
+    A refusal: see `not_found_html`."""
+    mode = presentation(answer)
+    if mode == "refused":
         return not_found_html(engine, answer, scope, collection)
     sources = supporting(answer)
     first = answer.citations[sources[0] - 1]
     article = engine.articles.get(first.article_id)
     title = article.title if article is not None else first.title
-    classes = ["qa-a", f"qa-kind-{esc(answer.kind)}"] + ([] if answer.confident else ["qa-tentative"])
+    classes = ["qa-a", f"qa-kind-{esc(answer.kind)}"] + ([] if mode == "answer" else ["qa-tentative"])
     parts = [f'<div class="{" ".join(classes)}" data-question="{esc(answer.question)}" data-kind="{esc(answer.kind)}" '
-             f'data-abstained="false" data-confidence="{answer.confidence:.3f}" data-article="{esc(first.article_id)}">']
+             f'data-abstained="false" data-confidence="{answer.confidence:.3f}" data-presentation="{mode}" '
+             f'data-article="{esc(first.article_id)}">']
+    if mode == "nearest":
+        parts.append(f'<p class="qa-missing" role="note">{esc(missing_line(answer.missing_terms))}</p>')
     refs = "".join(_ref_button(n) for n in sources)
+    quote = _quote_of(answer)
+    span = _short_span(answer, quote)
     if answer.kind == "summary" and answer.summary and article is not None:
         spans = [s for s in (_valid(x, len(article.text)) for x in answer.summary) if s]
         parts.append(f'<p class="qa-sum-title">Tóm tắt bài «{esc(title)}»</p><ol class="qa-sum">')
         parts += [f"<li>{_br(article.text[a:b])} {_ref_button(sources[0])}</li>" for a, b in spans]
         parts.append("</ol>")
+        if mode != "answer":
+            parts.append(f'<p class="qa-lowconf" role="note"><strong>Độ tin cậy thấp</strong> '
+                         f'({percent(answer.confidence)}): hãy đối chiếu với đoạn trích trước khi dùng.</p>')
     elif answer.metadata:
         what = METADATA_LABEL.get(answer.metadata, answer.metadata)
-        parts.append(f'<p class="qa-short">{_br(answer.span)}</p>'
-                     f'<p class="qa-metadata-note">Đây là {esc(what)} của bài «{esc(title)}» {refs}, lấy từ thông tin '
+        if mode == "answer":
+            parts.append(f'<p class="qa-short">{_br(span)}</p>')
+        parts.append(f'<p class="qa-metadata-note">Đây là {esc(what)} của bài «{esc(title)}» {refs}, lấy từ thông tin '
                      f'của trang báo (không phải từ nội dung bài).</p>')
     else:
-        quote = _quote_of(answer)
-        span = answer.span.strip()
-        if span and span != quote.strip() and len(span) <= SHORT_ANSWER_CHARS:
+        if mode == "answer" and span:
             parts.append(f'<p class="qa-short">{_br(span)}</p>')
-        parts.append(f'<blockquote class="qa-quote">{_quote_html(quote, span, _span_in_quote(answer, quote, span))} '
-                     f'{refs}</blockquote>')
-    if not answer.confident:
-        parts.append(f'<p class="qa-lowconf" role="note"><strong>Độ tin cậy thấp</strong> '
-                     f'({round(100 * answer.confidence)}%): hãy đối chiếu với đoạn trích trước khi dùng.</p>')
+        if mode == "nearest":
+            parts.append('<p class="qa-nearest-label">Đoạn gần nhất (không phải câu trả lời):</p>')
+        shown = _quote_html(quote, span, _span_in_quote(answer, quote, span)) if mode != "nearest" else _br(quote)
+        parts.append(f'<blockquote class="qa-quote">{shown} {refs}</blockquote>')
+    if mode == "tentative" and answer.kind != "summary":
+        lead, candidate, note = _maybe_parts(answer)
+        parts.append(f'<p class="qa-lowconf qa-maybe" role="note">{esc(lead)}'
+                     f'{f"<mark>{_br(candidate)}</mark>" if candidate else ""}{esc(note)}</p>')
     cite = "".join(f'<button type="button" class="qa-ref qa-cite" data-n="{n}">[{n}] '
                    f'{esc(citation_label(engine.articles.get(answer.citations[n - 1].article_id), answer.citations[n - 1]))}'
                    f'</button>' for n in sources)
     related = len(answer.citations) - len(sources)
-    parts.append(f'<p class="qa-cite-line"><span class="qa-cite-label">Nguồn:</span> {cite}</p>')
+    label = "Đoạn gần nhất:" if mode == "nearest" else "Nguồn:"
+    parts.append(f'<p class="qa-cite-line"><span class="qa-cite-label">{label}</span> {cite}</p>')
     parts.append('<div class="qa-actions">'
                  f'<button type="button" class="qa-copy" data-copy="{esc(copy_text(engine, answer))}">Sao chép</button>'
-                 f'<button type="button" class="qa-open-sources" data-n="{sources[0]}">Nguồn'
-                 f'{f" · {related} đoạn liên quan" if related else ""}</button></div>')
+                 f'<button type="button" class="qa-open-sources" data-n="{sources[0]}">'
+                 + (f"Các đoạn gần nhất ({len(answer.citations)})" if mode == "nearest"
+                    else f'Nguồn{f" · {related} đoạn liên quan" if related else ""}') + '</button></div>')
     parts.append(_panel_html(engine, answer, title))
     parts.append("</div>")
     return "".join(parts)
 
 
 def not_found_html(engine: Engine, answer: Answer, scope: str = "", collection: str = "") -> str:
-    """"Not in these articles": what the collection covers, and the nearest passages (collapsed)."""
+    """"Not in these articles": what the question names that no article mentions (when any), what the
+    collection covers, and the nearest passages (collapsed)."""
     nearest = list(answer.citations[:NEAREST_ON_ABSTAIN])
     parts = [f'<div class="qa-a qa-refusal qa-refusal-notfound" data-question="{esc(answer.question)}" '
-             f'data-kind="{esc(answer.kind)}" data-abstained="true">',
-             f'<p class="qa-refusal-title">{esc(answer.text)}</p>',
-             f'<p class="qa-refusal-text">Các bài viết{" trong phạm vi " + esc(scope) if scope else " trong kho"} '
-             'không nói về điều này; hệ thống chỉ trả lời bằng nội dung có trong bài, không đoán.</p>']
+             f'data-kind="{esc(answer.kind)}" data-abstained="true" data-presentation="refused">']
+    if answer.missing_terms:
+        parts.append(f'<p class="qa-missing" role="note">{esc(missing_line(answer.missing_terms))}</p>')
+    parts += [f'<p class="qa-refusal-title">{esc(answer.text)}</p>',
+              f'<p class="qa-refusal-text">Các bài viết{" trong phạm vi " + esc(scope) if scope else " trong kho"} '
+              'không nói về điều này; hệ thống chỉ trả lời bằng nội dung có trong bài, không đoán.</p>']
     if collection:
         parts.append(f'<p class="qa-coverage">{collection}</p>')
     if scope:
@@ -529,18 +635,14 @@ def _one_line(text: str, limit: int) -> str:
 
 
 def answer_text(engine: Engine, answer: Answer) -> str:
-    """The answer, a low-confidence note, then its sources and the related passages, as plain text."""
-    lines = [answer.text]
-    if not answer.abstained and answer.citations and not answer.confident:
-        lines.append(f"(Độ tin cậy thấp: {round(100 * answer.confidence)}%; hãy đối chiếu với đoạn trích.)")
-    if answer.metadata:
-        lines.append(f"(Đây là {METADATA_LABEL.get(answer.metadata, answer.metadata)} của bài, lấy từ thông tin của trang.)")
+    """The answer as `answer_lines` says it, then its sources and the related passages, as plain text."""
+    lines = answer_lines(answer)
     if not answer.citations:
         return "\n".join(lines)
     sources = [] if answer.abstained else supporting(answer)
     groups = [("Nguồn:", sources), ("Liên quan (không dùng để trả lời):",
                                     [n for n in range(1, len(answer.citations) + 1) if n not in sources])]
-    if answer.abstained:
+    if answer.abstained or answer.missing_terms:
         groups = [("Các đoạn gần nhất:", list(range(1, len(answer.citations) + 1)))]
     for label, numbers in groups:
         if not numbers:
@@ -686,6 +788,10 @@ button.qa-panel-back, button.qa-panel-close { white-space: nowrap; flex: 0 0 aut
 .qa-doc-body p { margin:.5rem 0; line-height:1.6; }
 .qa-doc-file { font-size:.8rem; margin:0; }
 .qa-doc a { color: var(--qa-accent); }
+/* how sure an answer is: tentative, or the nearest passage to a question naming what no article mentions */
+.qa-missing { font-weight:700; margin:.1rem 0 .3rem 0; }
+.qa-nearest-label { margin:.2rem 0 .1rem 0; font-size:.9rem; font-weight:600; color: var(--qa-muted); }
+.qa-maybe mark { font-weight:600; }
 .qa-footer { font-size:.82rem; color: var(--qa-muted); text-align:center; margin:.2rem 0; }
 .qa-footer code { font-size:.8rem; color: var(--qa-text); }
 @media (max-width: 720px) {
@@ -785,7 +891,7 @@ CHAT_JS = r"""
     if (!src) return;
     H.opener = button;
     const nodes = Array.from(src.cloneNode(true).childNodes);
-    H.openPanel(nodes, 'Nguồn: ' + (src.dataset.title || ''), `.qa-card[data-n="${button.dataset.n || 1}"]`);
+    H.openPanel(nodes, src.dataset.title || 'Nguồn', `.qa-card[data-n="${button.dataset.n || 1}"]`);
   }
   async function showArticle(button) {
     if (!H.server) return;
@@ -988,7 +1094,7 @@ CHAT_JS = r"""
       if (box.top < 0 || box.top > window.innerHeight * 0.5) window.scrollBy(0, box.top - 4);
       if (answered) {
         const live = document.getElementById('qa-live');
-        const a = answered.querySelector('.qa-short, .qa-refusal-title, .qa-sum-title, .qa-quote');
+        const a = answered.querySelector('.qa-missing, .qa-short, .qa-refusal-title, .qa-sum-title, .qa-quote');
         if (live && a) live.textContent = 'Đã trả lời: ' + a.textContent.slice(0, 200);
       }
     };

@@ -174,9 +174,12 @@ def _cmd_ask(args) -> int:
         print(json.dumps({"answer": answer.text, "abstained": answer.abstained, "span": answer.span,
                           "kind": answer.kind, "confidence": answer.confidence, "confident": answer.confident,
                           "metadata": answer.metadata, "start": answer.start, "end": answer.end,
+                          "missing_terms": list(answer.missing_terms),
                           "citations": [_hit_dict(h) for h in answer.citations]}, ensure_ascii=False, indent=2))
         return 0
-    print(answer.text if answer.confident or answer.abstained else f"{answer.text}\n(độ tin cậy thấp: hãy đối chiếu với đoạn trích)")
+    from .chatview import answer_lines  # the chat's wording: a tentative answer is never printed as the answer
+
+    print("\n".join(answer_lines(answer)))
     print()
     for rank, hit in enumerate(answer.citations, start=1):
         date = f", {hit.published}" if hit.published else ""

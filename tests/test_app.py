@@ -209,9 +209,10 @@ def test_a_date_answer_is_shown_answer_first(engine):
 
 def test_a_tentative_answer_is_marked(engine):
     page = view.answer_html(engine, crafted_answer(engine, CANONICAL_ID, "25/5/2017", confident=False))
-    assert "qa-tentative" in page and "Độ tin cậy thấp" in page and "(41%)" in page
+    assert "qa-tentative" in page and 'class="qa-short"' not in page  # never a headline
+    assert "Có thể là: <mark>25/5/2017</mark> (độ tin cậy thấp, 41 %) — hãy đọc đoạn trích." in page
     text = view.answer_text(engine, crafted_answer(engine, CANONICAL_ID, "25/5/2017", confident=False))
-    assert "Độ tin cậy thấp" in text
+    assert "Có thể là: 25/5/2017 (độ tin cậy thấp, 41 %)" in text and not text.startswith("25/5/2017 — ")
 
 
 def test_an_inferred_date_is_marked_as_inferred(engine):
