@@ -216,8 +216,9 @@ def answer_question(engine: Engine, asked: str, previous: Previous | None, filte
     return outcome
 
 
-def outcome_html(engine: Engine, outcome: Outcome, coverage: str = "", example: str = "") -> str:
-    """The answer's HTML; `coverage` (what the collection covers) is shown when nothing was found."""
+def outcome_html(engine: Engine, outcome: Outcome, coverage: str = "", example: str = "", compact: bool = False) -> str:
+    """The answer's HTML; `coverage` (what the collection covers) is shown when nothing was found, folded
+    under one line when `compact` (the chat refused a question before)."""
     if outcome.refusal in ("several-questions", "needs-previous"):
         return view.problem_html(outcome.resolution, example)
     if outcome.refusal == "filtered-out":
@@ -226,7 +227,7 @@ def outcome_html(engine: Engine, outcome: Outcome, coverage: str = "", example: 
         return view.error_html(outcome.error or INTERNAL_ERROR)
     coverage = coverage if outcome.refusal == "not-found" else ""
     user_scope = outcome.scope if not outcome.title_article else ""
-    return view.answer_html(engine, outcome.answer, user_scope, coverage)
+    return view.answer_html(engine, outcome.answer, user_scope, coverage, compact)
 
 
 def outcome_dict(engine: Engine, outcome: Outcome, generation: int) -> dict:
@@ -304,6 +305,12 @@ class Conversation:
             article = answer.citations[0].article_id if answer and not answer.abstained and answer.citations else None
             return Previous(other.outcome.resolution.question, article)
         return None
+
+    def refused_before(self, turn: Turn) -> bool:
+        """Whether a question before `turn` was refused as not found: its refusal block was shown in full,
+        so this one's is folded under one line."""
+        return any(other.seq < turn.seq and other.outcome is not None and other.outcome.refusal == "not-found"
+                   for other in self.turns)
 
     def views(self) -> list[view.TurnView]:
         out, ahead = [], 0
@@ -475,6 +482,7 @@ def build_app(engine: Engine | EngineHolder, examples: list[str] | None = None) 
                         break
                     turn.state = "answering"
                     previous = conv.previous(turn)
+                    refused_before = conv.refused_before(turn)
                     epoch = conv.epoch
                     chat = render(conv)
                 yield chat
@@ -483,7 +491,8 @@ def build_app(engine: Engine | EngineHolder, examples: list[str] | None = None) 
                 try:
                     outcome = answer_question(current, turn.asked, previous, turn.filters)
                     example = next(iter(sample_questions()), "") if outcome.refusal == "needs-previous" else ""
-                    body = outcome_html(current, outcome, coverage() if outcome.refusal == "not-found" else "", example)
+                    body = outcome_html(current, outcome, coverage() if outcome.refusal == "not-found" else "", example,
+                                        compact=refused_before)
                 except QAError as exc:
                     outcome, body = None, view.error_html(_user_message(exc))
                 except Exception:  # noqa: BLE001 - the user sees one line, the log keeps the traceback

@@ -24,6 +24,9 @@ EXCERPT_CHARS = 360  # characters shown of a related passage
 SHORT_ANSWER_CHARS = 120  # a longer span is shown inside its sentence, not as a headline
 LISTED_ARTICLES = 300  # articles listed in the collection panel (the filters reach all of them)
 METADATA_LABEL = {"author": "tác giả", "outlet": "nguồn đăng", "published": "ngày đăng"}
+# what a date range does, as Filters.allows does it: the stated date, else the one inferred from the text
+DATE_FILTER_NOTE = ("Lọc theo ngày dùng ngày đăng, hoặc ngày suy ra từ nội dung (ghi «khoảng …») khi trang không "
+                    "ghi ngày; bài không rõ ngày, hay chỉ rõ năm, bị loại.")
 
 
 # ---- small pieces ---------------------------------------------------------------------------------
@@ -364,14 +367,14 @@ def _panel_html(engine: Engine, answer: Answer, title: str) -> str:
     return (f'<div class="qa-panel-src" hidden data-title="{esc(label)}">' + "".join(parts) + "</div>")
 
 
-def answer_html(engine: Engine, answer: Answer, scope: str = "", collection: str = "") -> str:
+def answer_html(engine: Engine, answer: Answer, scope: str = "", collection: str = "", compact: bool = False) -> str:
     """One answer. Confident: the short answer in large type, its sentence with [n], the source line, Copy.
     Tentative: the sentence first with the candidate marked, then "Có thể là: … (độ tin cậy thấp, 29 %)".
     Naming what no article mentions: "Các bài viết không nhắc đến «…»." first, then the nearest passage.
-    A refusal: see `not_found_html`."""
+    A refusal: see `not_found_html` (`compact`: collapsed to one line, for refusals after the first)."""
     mode = presentation(answer)
     if mode == "refused":
-        return not_found_html(engine, answer, scope, collection)
+        return not_found_html(engine, answer, scope, collection, compact)
     sources = supporting(answer)
     first = answer.citations[sources[0] - 1]
     article = engine.articles.get(first.article_id)
@@ -426,27 +429,40 @@ def answer_html(engine: Engine, answer: Answer, scope: str = "", collection: str
     return "".join(parts)
 
 
-def not_found_html(engine: Engine, answer: Answer, scope: str = "", collection: str = "") -> str:
+def not_found_html(engine: Engine, answer: Answer, scope: str = "", collection: str = "", compact: bool = False) -> str:
     """"Not in these articles": what the question names that no article mentions (when any), what the
-    collection covers, and the nearest passages (collapsed)."""
+    collection covers, and the nearest passages (collapsed). `compact` (a refusal after the first one of the
+    chat): all of it folded under one line, "Không tìm thấy … · Phạm vi kho, 3 đoạn gần nhất"."""
     nearest = list(answer.citations[:NEAREST_ON_ABSTAIN])
-    parts = [f'<div class="qa-a qa-refusal qa-refusal-notfound" data-question="{esc(answer.question)}" '
-             f'data-kind="{esc(answer.kind)}" data-abstained="true" data-presentation="refused">']
+    parts = [f'<div class="qa-a qa-refusal qa-refusal-notfound{" qa-refusal-compact" if compact else ""}" '
+             f'data-question="{esc(answer.question)}" data-kind="{esc(answer.kind)}" data-abstained="true" '
+             'data-presentation="refused">']
     if answer.missing_terms:
         parts.append(f'<p class="qa-missing" role="note">{esc(missing_line(answer.missing_terms))}</p>')
-    parts += [f'<p class="qa-refusal-title">{esc(answer.text)}</p>',
-              f'<p class="qa-refusal-text">Các bài viết{" trong phạm vi " + esc(scope) if scope else " trong kho"} '
-              'không nói về điều này; hệ thống chỉ trả lời bằng nội dung có trong bài, không đoán.</p>']
+    if compact:
+        what = ["phạm vi kho"] + ([f"{len(nearest)} đoạn gần nhất"] if nearest else [])
+        parts.append(f'<details class="qa-refusal-more" data-key="refusal"><summary><span class="qa-refusal-title">'
+                     f'{esc(answer.text)}</span> <span class="qa-muted">· {esc(", ".join(what))}</span></summary>')
+    else:
+        parts.append(f'<p class="qa-refusal-title">{esc(answer.text)}</p>')
+    parts.append(f'<p class="qa-refusal-text">Các bài viết{" trong phạm vi " + esc(scope) if scope else " trong kho"} '
+                 'không nói về điều này; hệ thống chỉ trả lời bằng nội dung có trong bài, không đoán.</p>')
     if collection:
         parts.append(f'<p class="qa-coverage">{collection}</p>')
     if scope:
         parts.append('<p class="qa-refusal-text">Đang lọc theo phạm vi trên. '
                      '<button type="button" class="qa-clear-filters">Bỏ lọc</button> rồi hỏi lại để tìm trong cả kho.</p>')
-    if nearest:
-        parts.append(f'<details class="qa-nearest" data-key="nearest"><summary>Các đoạn gần nhất ({len(nearest)}), '
+    cards = [_card_html(engine, i, hit, excerpt_html(engine.articles.get(hit.article_id), hit), [], None, "related")
+             for i, hit in enumerate(nearest, 1)]
+    if cards and compact:
+        parts.append(f'<p class="qa-panel-h">Các đoạn gần nhất ({len(cards)}), không đoạn nào trả lời câu hỏi</p>')
+        parts += cards
+    elif cards:
+        parts.append(f'<details class="qa-nearest" data-key="nearest"><summary>Các đoạn gần nhất ({len(cards)}), '
                      'không đoạn nào trả lời câu hỏi</summary>')
-        parts += [_card_html(engine, i, hit, excerpt_html(engine.articles.get(hit.article_id), hit), [], None, "related")
-                  for i, hit in enumerate(nearest, 1)]
+        parts += cards
+        parts.append("</details>")
+    if compact:
         parts.append("</details>")
     parts.append("</div>")
     return "".join(parts)
@@ -560,6 +576,7 @@ def header_html(articles: int, chunks: int, title: str, description: str) -> str
     return (f'<header class="qa-header"><div class="qa-brand"><h1>{esc(title)}</h1>'
             f'<p class="qa-stats">{thousands(articles)} bài báo · {thousands(chunks)} đoạn</p>'
             f'<p class="qa-desc">{esc(description)}</p></div>'
+            '<button type="button" class="qa-open-filters" aria-controls="qa-collection">Bộ lọc</button>'
             '<button type="button" class="qa-new-chat">Cuộc trò chuyện mới</button></header>')
 
 
@@ -587,15 +604,15 @@ def collection_html(engine: Engine, chunks_per_article: dict[str, int], generati
             '<details class="qa-coll-box" data-key="collection" open><summary><span class="qa-coll-h">Kho bài báo</span> '
             f'<span class="qa-muted">{thousands(len(articles))} bài · {thousands(len(engine.chunks))} đoạn</span></summary>'
             '<div class="qa-filters" role="group" aria-label="Bộ lọc câu hỏi">'
-            '<p class="qa-filters-note">Câu hỏi tiếp theo chỉ được trả lời từ các bài khớp bộ lọc. '
-            'Bài không rõ ngày bị loại khi lọc theo ngày.</p>'
+            f'<p class="qa-filters-note">Câu hỏi tiếp theo chỉ được trả lời từ các bài khớp bộ lọc. {DATE_FILTER_NOTE}</p>'
             '<div class="qa-dates">'
             f'<label>Từ ngày <input type="text" name="since" inputmode="numeric" placeholder="{("vd. " + esc(date_label(lo)[0])) if lo else "ngày/tháng/năm"}" '
             'autocomplete="off" size="11"></label>'
             f'<label>Đến ngày <input type="text" name="until" inputmode="numeric" placeholder="{("vd. " + esc(date_label(hi)[0])) if hi else "ngày/tháng/năm"}" '
             'autocomplete="off" size="11"></label></div>'
             f'<fieldset class="qa-outlets"><legend>Nguồn</legend>{outlet_boxes}</fieldset>'
-            '<button type="button" class="qa-clear-filters">Bỏ lọc</button></div>'
+            '<div class="qa-filter-actions"><button type="button" class="qa-clear-filters">Bỏ lọc</button>'
+            '<button type="button" class="qa-filters-done">Xong, về ô hỏi</button></div></div>'
             '<p class="qa-art-note">Đánh dấu bài để chỉ hỏi trong các bài đó:</p>'
             f'<ul class="qa-articles">{"".join(rows)}</ul>{more}</details></section>')
 
@@ -685,7 +702,8 @@ button.qa-send { background: var(--qa-accent); color: var(--qa-accent-text); bor
   font-weight:600; padding:.5rem 1.1rem; font-size:1rem; }
 button:focus-visible, textarea:focus-visible, input:focus-visible, summary:focus-visible, .qa-log:focus-visible {
   outline: 3px solid var(--qa-accent); outline-offset: 2px; }
-.qa-log { position:relative; height: calc(100vh - var(--qa-chrome)); height: calc(100dvh - var(--qa-chrome));
+.qa-log { position:relative; height: calc(100vh - var(--qa-chrome) - var(--qa-grow, 0px));
+  height: calc(100dvh - var(--qa-chrome) - var(--qa-grow, 0px));
   min-height: 280px; overflow-y:auto; padding: .25rem .5rem .5rem .25rem; scroll-padding-top: .5rem;
   border:1px solid var(--qa-border); border-radius: 10px; background: var(--qa-bg); }
 .qa-turn { padding:.6rem .4rem .9rem .4rem; border-bottom:1px solid var(--qa-border); }
@@ -788,14 +806,23 @@ button.qa-panel-back, button.qa-panel-close { white-space: nowrap; flex: 0 0 aut
 .qa-doc-body p { margin:.5rem 0; line-height:1.6; }
 .qa-doc-file { font-size:.8rem; margin:0; }
 .qa-doc a { color: var(--qa-accent); }
-/* how sure an answer is: tentative, or the nearest passage to a question naming what no article mentions */
+/* how sure an answer is (tentative, nearest passage), folded refusals, the phone's filter entry point */
 .qa-missing { font-weight:700; margin:.1rem 0 .3rem 0; }
 .qa-nearest-label { margin:.2rem 0 .1rem 0; font-size:.9rem; font-weight:600; color: var(--qa-muted); }
 .qa-maybe mark { font-weight:600; }
+details.qa-refusal-more { border:1px solid var(--qa-border); border-radius:8px; padding:0 .6rem; }
+details.qa-refusal-more > summary { cursor:pointer; padding:.35rem 0; white-space:nowrap; overflow:hidden;
+  text-overflow:ellipsis; }
+.qa-filter-actions { display:flex; gap:.5rem; flex-wrap:wrap; }
+button.qa-open-filters, button.qa-filters-done { display:none; font: inherit; font-size:.8rem; border-radius:8px;
+  padding:.25rem .55rem; cursor:pointer; border:1px solid var(--qa-accent); background: var(--qa-bg); color: var(--qa-accent);
+  font-weight:600; flex: 0 0 auto; }
+@media (max-width: 720px) { button.qa-open-filters, button.qa-filters-done { display:inline-block; }
+  .qa-stats { white-space:nowrap; } }
 .qa-footer { font-size:.82rem; color: var(--qa-muted); text-align:center; margin:.2rem 0; }
 .qa-footer code { font-size:.8rem; color: var(--qa-text); }
 @media (max-width: 720px) {
-  :root { --qa-chrome: 186px; }
+  :root { --qa-chrome: 206px; }
   .gradio-container .main { padding: 6px 8px !important; }
   .gradio-container .main .column, #qa-main, #qa-main-col { gap: 8px !important; }
   .qa-desc { display:none; }
@@ -943,6 +970,8 @@ CHAT_JS = r"""
     else if (t.matches('.qa-copy')) { copy(t); }
     else if (t.matches('.qa-full, .qa-view')) { showArticle(t); }
     else if (t.matches('.qa-new-chat')) { H.reset && H.reset(); }
+    else if (t.matches('.qa-open-filters')) { H.showFilters(); }
+    else if (t.matches('.qa-filters-done')) { H.backToBox(); }
     else if (t.matches('.qa-clear-filters')) { H.clearFilters(); }
     else if (t.matches('.qa-panel-close')) { H.closePanel(); }
     else if (t.matches('.qa-panel-back')) { panelBack(); }
@@ -980,6 +1009,15 @@ CHAT_JS = r"""
     if (s) s.value = f.since; if (u) u.value = f.until;
     H.readFilters();
   };
+  // a phone shows the collection below the input: the header's "Bộ lọc" opens it and scrolls to it, "Xong" comes back
+  H.showFilters = () => {
+    const box = document.querySelector('.qa-coll-box');
+    if (!box) return;
+    box.open = true;
+    box.scrollIntoView({block: 'start'});
+    box.querySelector('summary').focus({preventScroll: true});
+  };
+  H.backToBox = () => { if (H.box) { H.box.scrollIntoView({block: 'end'}); H.box.focus({preventScroll: true}); } };
   H.clearFilters = () => { H.filters = {articles: [], outlets: [], since: '', until: ''}; H.applyFilters(); H.showScope(); };
   H.showScope = () => {
     const bar = document.querySelector('.qa-scope-bar');
@@ -1018,7 +1056,18 @@ CHAT_JS = r"""
       count.classList.toggle('qa-over', n > H.maxChars);
       box.style.height = 'auto'; box.style.height = Math.min(box.scrollHeight + 2, 180) + 'px';
     };
-    H.showError = (message) => { error.textContent = message; error.hidden = !message; };
+    H.showError = (message) => {
+      error.textContent = message; error.hidden = !message;
+      if (message) requestAnimationFrame(() => requestAnimationFrame(() => {  // after the layout has made room
+        const r = error.getBoundingClientRect();
+        if (r.top < 0 || r.bottom > window.innerHeight) error.scrollIntoView({block: 'nearest'});
+      }));
+    };
+    // the conversation gives up the height the input grows by (a long question, an error, the filter bar),
+    // so that the counter and the error stay on screen
+    let base = Infinity;
+    new ResizeObserver(() => { const h = form.offsetHeight; if (!h) return; base = Math.min(base, h);
+      root.style.setProperty('--qa-grow', (h - base) + 'px'); }).observe(form);
     H.refreshBox = update;
     H.ask = (text) => {
       const fromBox = text === undefined;

@@ -1,5 +1,5 @@
 """How sure an answer is, as every output shows it (issue 24): the page's HTML, the /chat text, the Copy
-text, /ask's JSON and `qa ask`.
+text, /ask's JSON and `qa ask`; and the filter note and folded refusals of the chat (issue 25).
 
 Answers come from the real engine on the shipped index. Which question the answer model answers
 tentatively may change with the model, so the tentative case is found among a few candidates in the
@@ -195,3 +195,65 @@ def test_ask_and_chat_endpoints_say_it(engine):
         assert text.startswith("Các bài viết không nhắc đến «Nam Từ Liêm».\nĐoạn gần nhất")
     finally:
         demo.close()
+
+
+# ---- issue 25: the date filter note says what the filter does; refusals after the first fold ---------------
+DATED = {
+    "cau-anh-sao.txt": "Khánh thành cầu Ánh Sao\n\nNgày đăng 02/03/2024 | 09:15\n\nỦy ban nhân dân phường Mẫu Thử "
+                       "đã khánh thành cầu Ánh Sao với tổng vốn đầu tư 50 tỷ đồng. Cây cầu dài 120 mét, nối hai bờ "
+                       "sông Mẫu.\n",
+    "cho-noi.txt": "Chợ nổi Cái Răng đón khách trở lại\n\nNgày 28/4, ban quản lý chợ nổi Cái Răng cho biết lượng "
+                   "khách tham quan chợ trong quý I/2020 giảm mạnh. Các thương lái vẫn buôn bán trái cây trên ghe "
+                   "mỗi sáng.\n",
+    "lang-gom.txt": "Làng gốm Bát Tràng vào mùa\n\nNhững ngày cuối năm, làng gốm Bát Tràng tất bật với các đơn "
+                    "hàng bình hoa và bát đĩa. Nghệ nhân trong làng giữ nghề nung gốm bằng lò củi truyền thống.\n",
+}
+
+
+@pytest.mark.slow
+def test_the_date_filter_note_says_what_the_filter_does(make_seeds, tmp_path):
+    from qa.engine import Engine
+
+    Engine.build(make_seeds(DATED), tmp_path / "index", progress=False)
+    built = qa.load(tmp_path / "index")
+    stated, inferred, undated = (built.articles[i] for i in ("cau-anh-sao", "cho-noi", "lang-gom"))
+    assert stated.published and not inferred.published and inferred.published_inferred
+    assert not undated.published and not undated.published_inferred
+    listing = view.collection_html(built, {a: 1 for a in built.articles})
+    note = html_lib.unescape(re.search(r'<p class="qa-filters-note">(.*?)</p>', listing).group(1))
+    # the note says: an inferred date counts (shown "khoảng …"), an article with no date is left out
+    assert "ngày suy ra từ nội dung" in note and "«khoảng …»" in note and "không rõ ngày" in note and "bị loại" in note
+    assert "khoảng 28/04/2020" in listing
+    # ... and the filter does that: a range holding both days keeps the inferred one, never the undated one
+    filters = qa.app.clean_filters(built, {"since": "01/01/2020", "until": "31/12/2024"})
+    found = {h.article_id for h in built.search("chợ cầu làng gốm khách", k=10, **filters)}
+    assert found == {"cau-anh-sao", "cho-noi"}
+    only_inferred = qa.app.clean_filters(built, {"since": "2020-04-01", "until": "2020-04-30"})
+    assert {h.article_id for h in built.search("chợ cầu làng gốm khách", k=10, **only_inferred)} == {"cho-noi"}
+
+
+def test_a_later_refusal_is_folded_under_one_line(engine):
+    refused = engine.ask("Giá vàng hôm nay là bao nhiêu?")
+    assert refused.abstained
+    chunks = {a: sum(1 for c in engine.chunks if c.article_id == a) for a in engine.articles}
+    coverage = view.coverage_html(engine, chunks)
+    full = view.answer_html(engine, refused, "", coverage)
+    folded = view.answer_html(engine, refused, "", coverage, compact=True)
+    assert "qa-refusal-more" not in full and 'class="qa-coverage"' in full
+    body = folded.split('<details class="qa-refusal-more" data-key="refusal">', 1)
+    assert len(body) == 2 and 'class="qa-coverage"' in body[1] and 'class="qa-coverage"' not in body[0]
+    summary = re.search(r"<summary>(.*?)</summary>", body[1]).group(1)
+    assert visible_text(summary).split()[:4] == ["Không", "tìm", "thấy", "thông"] and "đoạn gần nhất" in summary
+    assert body[1].count('class="qa-card qa-card-related"') == view.NEAREST_ON_ABSTAIN  # the passages, folded too
+
+
+def test_the_chat_folds_refusals_after_its_first(engine):
+    chat = qa.app.Conversation()
+    for seq, refusal in enumerate(["answered", "not-found", None, "not-found"], 1):
+        turn = qa.app.Turn(seq, f"câu {seq}", {}, state="done" if refusal else "waiting")
+        if refusal:
+            turn.outcome = qa.app.Outcome(turn.asked, qa.app.Resolution(turn.asked), {},
+                                          refusal=None if refusal == "answered" else refusal)
+        chat.turns.append(turn)
+    assert not chat.refused_before(chat.turns[1])  # the first refusal, in full
+    assert chat.refused_before(chat.turns[2]) and chat.refused_before(chat.turns[3])
