@@ -422,3 +422,17 @@ def test_questions_answered_at_once_each_get_their_own_answer(server):
     for result in results:
         assert_only_verified(result, ARTICLES)
 
+
+@pytest.mark.slow
+def test_the_overhead_benchmark_runs(tmp_path):
+    import sys
+
+    from conftest import REPO
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import llm_overhead
+
+    llm_overhead.main(["--runs", "2", "--json", str(tmp_path / "llm.json")])
+    rows = json.loads((tmp_path / "llm.json").read_text())
+    assert {r["measure"] for r in rows} == {"first token", "first answer word", "checked answer"}
+    assert all(r["ours_p50"] > 0 for r in rows)  # timings vary with the machine: none is asserted
