@@ -22,7 +22,8 @@ import numpy as np
 
 from . import spans as span_kinds
 from .errors import QAError
-from .question import Question
+from .question import Question, is_acronym
+from .reader import Reader, Reading, build_windows, candidate_order
 from .records import Answer, Article, Hit
 from .sentences import SentenceTable
 from .summary import summarise
@@ -167,11 +168,6 @@ def coverage(q: Question, profile: _Profile, pairs: bool = False) -> float:
     return sum(t.idf for t in terms if profile.has(t)) / total
 
 
-def _is_acronym(word: str) -> bool:
-    """Vietnamese syllables always have a vowel; "hcm", "ubnd", "tp" do not."""
-    return 2 <= len(word) <= 6 and word.isalpha() and not re.search(r"[aeiouy]", word)
-
-
 def _mentions(padded: str, name: str) -> bool:
     words = " ".join(re.findall(r"\w+", name))
     return f" {words} " in padded
@@ -180,10 +176,14 @@ def _mentions(padded: str, name: str) -> bool:
 class Answerer:
     """Turns ranked passages into an Answer; holds the articles, their sentences and the model."""
 
-    def __init__(self, articles: dict[str, Article], sentences: SentenceTable, model: AnswerModel | None = None):
+    def __init__(self, articles: dict[str, Article], sentences: SentenceTable, model: AnswerModel | None = None,
+                 reader: "Reader | None" = None):
         self.articles = articles
         self.sentences = sentences
         self._model = model
+        # the reader (qa/reader.py) reads the best candidates with the question and decides; without it the
+        # candidate scorer's probabilities do
+        self.reader = reader
 
     @property
     def model(self) -> AnswerModel:
@@ -196,6 +196,12 @@ class Answerer:
             if self._model is None:
                 raise QAError(f"the answer model {MODEL_PATH} is missing; reinstall hoi-dap or run `qa fit`")
         return self._model
+
+    def sentence_spans(self, article_id: str) -> list[tuple[int, int]]:
+        """(start, end) of an article's sentences in its text, in order (as the index split them)."""
+        rows = self.sentences.rows(article_id)
+        return list(zip(self.sentences.starts[rows.start:rows.stop].tolist(),
+                        self.sentences.ends[rows.start:rows.stop].tolist()))
 
     # -- article-level facts, memoised --
     def article_profile(self, article_id: str) -> _Profile:
@@ -230,10 +236,10 @@ class Answerer:
         """A name written with an acronym in the question ("tp hcm") spelled out in the article
         ("thành phố cần thơ" for "tp ct"): a part without a vowel is an acronym and matches its initials."""
         parts = re.findall(r"\w+", name)
-        if not any(_is_acronym(part) for part in parts):
+        if not any(is_acronym(part) for part in parts):
             return False
         pattern = " ".join(
-            f"(?:{part}|{' '.join(c + '[a-z]*' for c in part)})" if _is_acronym(part) else re.escape(part)
+            f"(?:{part}|{' '.join(c + '[a-z]*' for c in part)})" if is_acronym(part) else re.escape(part)
             for part in parts)
         return re.search(f" {pattern} ", self.article_profile(article_id).padded) is not None
 
@@ -367,6 +373,8 @@ class Answerer:
             candidates = self.candidates(q, ranked)
         if not candidates:
             return self._refusal(q, hits, k)
+        if self.reader is not None and q.asked not in SCORER_ANSWERS:
+            return self._answer_read(q, candidates, hits, ranked, k)
         probabilities, best = score_candidates(self.model.sentence, candidates)
         confidence = float(probabilities[best])
         if confidence < self.model.answer_threshold:
@@ -375,14 +383,45 @@ class Answerer:
                       if probabilities[j] >= self.model.neighbour_ratio * confidence]
         return self._compose(q, candidates[best], confidence, hits, ranked, k, shown_with)
 
+    def read(self, q: Question, candidates: list[Candidate]) -> list[Reading]:
+        """The reader's verdict on windows around the best candidates (scorer order), in that order."""
+        order = candidate_order(self, candidates)
+        spans = [(c.article_id, c.start, c.end) for c in candidates]
+        windows = build_windows(order, spans, self.sentence_spans)
+        pairs = [(self.articles[w.article_id].title, self.articles[w.article_id].text[w.start:w.end]) for w in windows]
+        return [Reading(w, p, None if span is None else (w.start + span[0][0], w.start + span[0][1]),
+                        0.0 if span is None else span[1])
+                for w, (p, span) in zip(windows, self.reader.read(q.text, pairs))]
+
+    def _answer_read(self, q: Question, candidates: list[Candidate], hits: list[Hit],
+                     ranked: list[tuple[Hit, float]], k: int) -> Answer:
+        readings = self.read(q, candidates)
+        if not readings:
+            return self._refusal(q, hits, k)
+        best = max(readings, key=lambda r: r.probability)
+        if best.probability < self.reader.answer_threshold or best.span is None:
+            return self._refusal(q, hits, k, best.probability)
+        article_id, (a, b) = best.window.article_id, _trimmed(self.articles[best.window.article_id].text, *best.span)
+        covering = [(s, e) for s, e in self.sentence_spans(article_id) if e > a and s < b] or [(a, b)]
+        s, e = covering[0][0], covering[-1][1]
+        anchor = candidates[best.window.anchor]
+        hit_index = next((h for h, (hit, _) in enumerate(ranked[:CANDIDATE_HITS])
+                          if hit.article_id == article_id and hit.start <= s < hit.end), anchor.hit)
+        chosen = Candidate(article_id, s, e, "sentence", hit_index, np.zeros(0))
+        return self._compose(q, chosen, best.probability, hits, ranked, k, span_at=(a, b),
+                             confident=best.probability >= self.reader.confident_threshold)
+
     def _refusal(self, q: Question, hits: list[Hit], k: int, confidence: float = 0.0) -> Answer:
         return Answer(question=q.text, text=NOT_FOUND, abstained=True, citations=hits[:k], kind=q.asked,
                       confidence=round(confidence, 3))
 
     def _compose(self, q: Question, best: Candidate, confidence: float, hits: list[Hit],
-                 ranked: list[tuple[Hit, float]], k: int, neighbours: list[Candidate] = ()) -> Answer:
+                 ranked: list[tuple[Hit, float]], k: int, neighbours: list[Candidate] = (),
+                 span_at: tuple[int, int] | None = None, confident: bool | None = None) -> Answer:
+        """`span_at` and `confident`: the reader's, when it decided; else the scorer's span ranker and threshold."""
         article = self.articles[best.article_id]
-        confident = confidence >= self.model.confident_threshold
+        if confident is None:
+            confident = confidence >= self.model.confident_threshold
         hit = hits[best.hit]
         if best.kind != "sentence":
             span = _metadata_span(q, best)
@@ -394,7 +433,8 @@ class Answerer:
         s, e = best.start, best.end
         if q.asked in ("list", "fact", "reason", "manner") or article.text[s:e].rstrip().endswith(":"):
             s, e = _with_elaboration(article.text, s, e)
-        span_at = self.best_span(q, article.text, best.start, best.end)
+        if span_at is None:
+            span_at = self.best_span(q, article.text, best.start, best.end)
         if span_at[1] - span_at[0] > MAX_EXCERPT:  # a clause answer longer than a quote: its first clauses
             span_at = _window(article.text, span_at[0], span_at[1], (span_at[0], span_at[0]))
         a, b = _window(article.text, s, e, span_at)
@@ -498,6 +538,20 @@ class Answerer:
         scores = self.model.span.probability(np.stack([f for *_, f in options]))
         _, a, b, _ = options[int(np.argmax(scores))]
         return a, b
+
+
+# The page's own metadata (byline, outlet, date line) is not in the text the reader reads: the candidate
+# scorer answers these questions, with the article's metadata among its candidates.
+SCORER_ANSWERS = ("author", "outlet", "published")
+
+
+def _trimmed(text: str, a: int, b: int) -> tuple[int, int]:
+    """A span without the spaces and trailing punctuation a token boundary may leave at its edges."""
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and (text[b - 1].isspace() or text[b - 1] in ",;:."):
+        b -= 1
+    return a, b
 
 
 _PRIMARY = {"date": "date", "published": "date", "number": "number", "person": "person", "author": "person",

