@@ -402,6 +402,7 @@ def _swapped(before: str, phrase: str) -> tuple[str, str]:
 
 
 def _is_acronym(name: str) -> bool:
+    """"UBND", "CDC", "HĐND": written in capitals ("TP.HCM" is a place's abbreviation, not a body's)."""
     return bool(re.fullmatch(r"[^\W\d_]{2,}", name)) and name.isupper()
 
 
