@@ -112,6 +112,9 @@ class LLMConfig:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise LLMError(f"the language model's URL must be http(s)://HOST[:PORT][/v1], "
                            f"e.g. http://127.0.0.1:11434/v1, not {_redact_url(str(self.url))!r}")
+        if (parts.username or parts.password) and self.api_key:  # httpx sends the URL's as Basic, not the key
+            raise LLMError(f"{_redact_url(str(self.url))} carries a user and password and an API key is set "
+                           f"({ENV_KEY}): both would be the Authorization header; give one of them")
         for name in ("connect_timeout", "timeout"):
             if not getattr(self, name) > 0:
                 raise LLMError(f"{name} must be a positive number of seconds, not {getattr(self, name)!r}")
@@ -743,7 +746,12 @@ class LLMAnswerer:
 
     @property
     def model(self) -> str:
-        return self.config.model or self._request_model or "mô hình ngôn ngữ"
+        """The model's name as configured or listed by the server; "" while (or when) nothing names it."""
+        return self.config.model or self._request_model or ""
+
+    @property
+    def _named(self) -> str:
+        return f"mô hình {self.model}" if self.model else "mô hình ngôn ngữ"
 
     def answer(self, question: str, hits: Sequence[Hit], articles: Mapping[str, Article], *,
                on_delta: Callable[[str], None] | None = None) -> LLMResult:
@@ -822,12 +830,12 @@ class LLMAnswerer:
         host = urlsplit(self.config.url).hostname
         status = m.group() if (m := re.match(r"HTTP \d+", detail)) else "lỗi kết nối"
         return {
-            "timeout": f"Mô hình {self.model} không trả lời kịp trong {self.config.timeout:g} giây; {EXTRACTIVE}",
+            "timeout": f"{self._named[0].upper()}{self._named[1:]} không trả lời kịp trong {self.config.timeout:g} giây; {EXTRACTIVE}",
             "unreachable": f"Không kết nối được tới mô hình ngôn ngữ ({host}); {EXTRACTIVE}",
             "http-error": f"Máy chủ mô hình báo lỗi ({status}); {EXTRACTIVE}",
-            "interrupted": f"Câu trả lời của mô hình {self.model} bị ngắt giữa chừng; {EXTRACTIVE}",
-            "malformed": f"Không đọc được câu trả lời của mô hình {self.model}; {EXTRACTIVE}",
-            "unverified": (f"Không kiểm chứng được câu trả lời của mô hình {self.model}: không trích dẫn "
+            "interrupted": f"Câu trả lời của {self._named} bị ngắt giữa chừng; {EXTRACTIVE}",
+            "malformed": f"Không đọc được câu trả lời của {self._named}; {EXTRACTIVE}",
+            "unverified": (f"Không kiểm chứng được câu trả lời của {self._named}: không trích dẫn "
                            f"nào khớp với bài viết; {EXTRACTIVE}"),
             "no-passages": f"Không có đoạn trích nào để mô hình đọc; {EXTRACTIVE}",
         }.get(code, f"Không dùng được mô hình ngôn ngữ; {EXTRACTIVE}")
