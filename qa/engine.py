@@ -7,6 +7,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from .embed import Embedder, get_embedder
 from .errors import IndexProblem, ModelError, QAError, QuestionError
 from .fuse import reciprocal_rank_fusion
 from .lexical import LexicalIndex, document_terms, query_terms
-from .answer import Answerer
+from .answer import NOT_FOUND, Answerer
 from .reader import Reader
 from .question import Question, analyse, unmentioned
 from .records import Answer, Article, Chunk, Hit
@@ -27,6 +28,9 @@ from .sentences import SentenceTable, article_sentences
 from .sentences import embedding_text as sentence_text
 from .settings import Settings
 from .vntext import canonical, clean_spaces
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .llm import LLMAnswerer, LLMConfig, LLMResult
 
 MAX_QUESTION_CHARS = 1000
 MAX_K = 100  # passages a search or an answer may list
@@ -136,7 +140,7 @@ class Engine:
     """Search and answer over a built index. Create with `qa.load(index_dir)`."""
 
     def __init__(self, stored: store.StoredIndex, index_dir: Path, embedder: Embedder | None = None,
-                 reader: "Reader | None" = None):
+                 reader: "Reader | None" = None, llm: "LLMAnswerer | None" = None):
         self.index_dir = Path(index_dir)
         self._stored = stored
         self.manifest = stored.manifest
@@ -145,6 +149,7 @@ class Engine:
         self.chunks = stored.chunks
         self.embedder = embedder or get_embedder(self.manifest["model"]["id"])
         self.reader = reader
+        self.llm = llm  # answers from a language model, checked against the passages (None: extractive only)
         self.answerer = Answerer(self.articles, stored.sentences, reader=reader)
         # where the vectors and BM25 terms are searched (qa/backend.py): the manifest's backend
         self.backend = stored.backend if stored.backend is not None else LocalBackend(
@@ -152,10 +157,13 @@ class Engine:
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
-    def load(cls, index_dir: str | Path = "index", *, model: str | None = None, reader: bool | str | Path = True) -> "Engine":
+    def load(cls, index_dir: str | Path = "index", *, model: str | None = None, reader: bool | str | Path = True,
+             llm: "str | LLMConfig | LLMAnswerer | None" = None) -> "Engine":
         """Open an index. `model`, when given, must be the model the index was built with. `reader`: True
         reads the candidates with the shipped reader, False answers with the candidate scorer alone, a path
-        names another reader model file (`qa train-reader --out`)."""
+        names another reader model file (`qa train-reader --out`). `llm`: an OpenAI-compatible server's URL
+        (key and model from QA_LLM_API_KEY / QA_LLM_MODEL), an `LLMConfig` or an `LLMAnswerer`; None
+        answers extractively only (see `open_llm`)."""
         import os
 
         if not isinstance(index_dir, (str, os.PathLike)) or not str(index_dir).strip():
@@ -170,7 +178,7 @@ class Engine:
                 f"rebuild it with `{store.rebuild_command(index_dir, stored.manifest.get('seeds'), model)}`"
             )
         embedder = get_embedder(model or built_with)
-        return cls(stored, index_dir, embedder, reader=open_reader(reader))
+        return cls(stored, index_dir, embedder, reader=open_reader(reader), llm=open_llm(llm))
 
     def stale_files(self, seeds: str | Path | None = None) -> list[str]:
         """Seed files added, removed or changed since the index was built ([] when it is current)."""
@@ -405,11 +413,19 @@ class Engine:
         return vector
 
     # ---- answers -------------------------------------------------------------------------
-    def ask(self, question: str, k: int = 5, *, articles=None, since=None, until=None, outlets=None) -> Answer:
+    def ask(self, question: str, k: int = 5, *, articles=None, since=None, until=None, outlets=None,
+            on_delta=None) -> Answer:
         """A short extractive answer with citations, or an abstention ("Không tìm thấy ...").
 
         The question is analysed once; the answer layer reads the best ANSWER_DEPTH passages and
         lists k of them as sources. Filters restrict the articles, as for `search`.
+
+        With a language model (`llm=`), the extractive answer is computed first, as it is without one: it
+        is the fallback. Then, unless the question asks for a summary or the page's metadata, or names what
+        no article mentions, the model is asked with the passages the extractive answer cites (best first);
+        its verified claims are the answer (`generator` "llm"), its refusal an abstention, and anything
+        else the extractive answer with `note`. `on_delta` gets the model's words as they stream in
+        (unverified: show them as provisional).
         """
         k = check_k(k)
         filters = Filters.make(articles, since, until, outlets)
@@ -424,7 +440,52 @@ class Engine:
             # what the question names is in no article: whatever is shown is the nearest passage, never a
             # confident answer
             answer = replace(answer, missing_terms=missing, confident=False)
-        return answer
+        # A summary or the page's metadata is the article's own text; a name no article holds cannot be
+        # answered from these passages, whatever a model makes of them.
+        if self.llm is None or answer.kind == "summary" or answer.metadata or missing or not answer.citations:
+            return answer
+        result = self.llm.answer(text, answer.citations[: self.llm.config.max_passages], self.articles,
+                                 on_delta=on_delta)
+        return _with_llm(answer, result, self.articles)
+
+
+def _with_llm(extractive: Answer, result: "LLMResult", articles: dict[str, Article]) -> Answer:
+    """The Answer a language model's checked result makes: its verified claims (confident only when none
+    of its claims was dropped), its refusal as an abstention, or the extractive answer with the note."""
+    numbers = {hit.chunk_id: n for n, hit in enumerate(result.sources, 1)}
+    passages = extractive.citations  # as they were sent, numbered from 1
+    claims = []
+    for c in result.claims:
+        claims.append({"text": c.text, "passage": c.passage,
+                       "citation": numbers.get(passages[c.passage - 1].chunk_id) if c.verified else None,
+                       "verified": c.verified, "reason": c.reason, "article_id": c.article_id, "start": c.start,
+                       "end": c.end, "quote": articles[c.article_id].text[c.start:c.end] if c.verified else None})
+    if result.fallback:
+        return replace(extractive, model=result.model, claims=claims, note=result.note)
+    common = {"generator": "llm", "model": result.model, "claims": claims, "metadata": None, "summary": []}
+    if result.status == "refused":
+        return replace(extractive, text=NOT_FOUND, abstained=True, span="", start=None, end=None, confidence=0.0,
+                       confident=False, citations=[replace(h, highlight=None) for h in passages], **common)
+    first = result.verified[0]
+    return replace(extractive, text=result.text, abstained=False, citations=list(result.sources),
+                   span=articles[first.article_id].text[first.start:first.end], start=first.start, end=first.end,
+                   confidence=len(result.verified) / len(result.claims),
+                   confident=len(result.verified) == len(result.claims) and not result.partial, **common)
+
+
+def open_llm(llm: "str | LLMConfig | LLMAnswerer | None") -> "LLMAnswerer | None":
+    """The language model `Engine.load` was asked for: None none; a URL (key and model from the
+    environment), an LLMConfig or an LLMAnswerer (shared, e.g. across index reloads)."""
+    from .llm import LLMAnswerer, LLMConfig, LLMError
+
+    if llm is None or isinstance(llm, LLMAnswerer):
+        return llm
+    if isinstance(llm, LLMConfig):
+        return LLMAnswerer(llm)
+    if isinstance(llm, str) and llm.strip():
+        return LLMAnswerer(LLMConfig.from_env(llm.strip()))
+    raise LLMError(f"llm must be the URL of an OpenAI-compatible server (e.g. 'http://127.0.0.1:11434/v1'), "
+                   f"an LLMConfig or None (got {type(llm).__name__})")
 
 
 def _hit(chunk: Chunk, score: float) -> Hit:
@@ -577,9 +638,10 @@ def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def load(index_dir: str | Path = "index", *, model: str | None = None, reader: bool | str | Path = True) -> Engine:
+def load(index_dir: str | Path = "index", *, model: str | None = None, reader: bool | str | Path = True,
+         llm: "str | LLMConfig | LLMAnswerer | None" = None) -> Engine:
     """Open the index in `index_dir` (see `Engine.load`)."""
-    return Engine.load(index_dir, model=model, reader=reader)
+    return Engine.load(index_dir, model=model, reader=reader, llm=llm)
 
 
 def open_reader(reader: "bool | str | Path | Reader | None") -> "Reader | None":

@@ -75,3 +75,12 @@ class Answer:
     # names, places, document codes, numbers or years the question states that no article of the index
     # contains (exact or without diacritics), as the question wrote them: "Các bài viết không nhắc đến «…»"
     missing_terms: tuple[str, ...] = ()
+    # who wrote the answer: "extractive" (copied from an article by the answer layer) or "llm" (a language
+    # model's claims, each kept only when its quote was found in the passage it cites; qa/llm.py)
+    generator: str = "extractive"
+    model: str | None = None  # the language model asked, when one was (its answer or the fallback's)
+    # every claim the model made: text, passage (as the model numbered the passages it was sent), citation
+    # (the [n] of `citations`, verified claims only), verified, reason, article_id, start, end, quote (the
+    # article's own text at start:end, verified claims only)
+    claims: list[dict] = field(default_factory=list)
+    note: str = ""  # why the model's answer is not shown: the extractive answer follows this line

@@ -120,10 +120,12 @@ class EngineHolder:
         from .engine import Engine
 
         old = self.engine
+        # the reader and the language model are the server's, not the index's: the new index gets them as they are
+        kept = {"reader": getattr(old, "reader", None), "llm": getattr(old, "llm", None)}
         stored = store.load(self.index_dir)
         if stored.manifest["model"]["id"] == old.manifest["model"]["id"]:
-            return Engine(stored, self.index_dir, old.embedder)  # same model: keep the loaded embedder
-        return Engine.load(self.index_dir)
+            return Engine(stored, self.index_dir, old.embedder, **kept)  # same model: keep the loaded embedder
+        return Engine.load(self.index_dir, **kept)
 
 
 class IndexWatcher(threading.Thread):
