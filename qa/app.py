@@ -23,10 +23,13 @@ import datetime as _dt  # noqa: E402
 import ipaddress  # noqa: E402
 import itertools  # noqa: E402
 import logging  # noqa: E402
+import queue  # noqa: E402
 import re  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Any  # noqa: E402
@@ -55,6 +58,7 @@ K = 5  # passages listed with an answer (its sources and the related ones)
 EXAMPLES_SHOWN = 4
 INTERNAL_ERROR = "Đã xảy ra lỗi khi trả lời câu hỏi này; chi tiết có trong nhật ký của máy chủ."
 STOP_TIMEOUT = 30.0  # seconds SIGTERM waits for the questions in flight
+STREAM_EVERY = 0.08  # seconds between renders of a language model's words as they stream in
 
 _SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans", "Helvetica Neue",
                  "Arial", "DejaVu Sans", "sans-serif"]
@@ -184,8 +188,10 @@ class Outcome:
     error: str | None = None  # the engine failed: what the user is told
 
 
-def answer_question(engine: Engine, asked: str, previous: Previous | None, filters: dict) -> Outcome:
-    """Resolve a follow-up, restrict to a named article when there is one, ask the engine."""
+def answer_question(engine: Engine, asked: str, previous: Previous | None, filters: dict,
+                    on_delta: Callable[[str], None] | None = None) -> Outcome:
+    """Resolve a follow-up, restrict to a named article when there is one, ask the engine (`on_delta`: the
+    language model's words as they stream in, when the engine has one)."""
     resolution = resolve(asked, previous)
     outcome = Outcome(asked, resolution, dict(filters))
     if resolution.problem:
@@ -203,7 +209,8 @@ def answer_question(engine: Engine, asked: str, previous: Previous | None, filte
         outcome.refusal = "filtered-out"
         return outcome
     try:
-        outcome.answer = engine.ask(resolution.question, k=K, **outcome.filters)
+        streaming = {"on_delta": on_delta} if on_delta is not None else {}
+        outcome.answer = engine.ask(resolution.question, k=K, **outcome.filters, **streaming)
     except QAError as exc:
         outcome.refusal, outcome.error = "error", _user_message(exc)
         return outcome
@@ -243,7 +250,8 @@ def outcome_dict(engine: Engine, outcome: Outcome, generation: int) -> dict:
                    "filtered-out": "Không có bài nào trong phạm vi đã chọn."}.get(outcome.refusal or "", "")
         return {**base, "answer": message, "span": "", "abstained": True, "confidence": 0.0, "confident": False,
                 "kind": outcome.refusal, "metadata": None, "start": None, "end": None, "summary": [],
-                "missing_terms": [], "parts": list(resolution.parts), "copy": message, "citations": []}
+                "missing_terms": [], "parts": list(resolution.parts), "copy": message, "citations": [],
+                "generator": "extractive", "model": None, "claims": [], "note": ""}
     nearest = view.presentation(answer) in ("refused", "nearest")  # no passage is the source of an answer
     sources = [] if nearest else view.supporting(answer)
     citations = []
@@ -262,7 +270,8 @@ def outcome_dict(engine: Engine, outcome: Outcome, generation: int) -> dict:
             "confidence": answer.confidence, "confident": answer.confident, "kind": answer.kind,
             "metadata": answer.metadata, "start": answer.start, "end": answer.end,
             "summary": [list(s) for s in answer.summary], "missing_terms": list(answer.missing_terms), "parts": [],
-            "copy": view.copy_text(engine, answer), "citations": citations}
+            "copy": view.copy_text(engine, answer), "citations": citations, "generator": answer.generator,
+            "model": answer.model, "claims": answer.claims, "note": answer.note}
 
 
 # ---- the conversation of one browser session -------------------------------------------------------------------
@@ -274,6 +283,8 @@ class Turn:
     state: str = "waiting"  # "waiting" -> "answering" -> "done"
     body: str = ""
     outcome: Outcome | None = None
+    provisional: str = ""  # answering: the language model's words so far, unverified
+    model: str = ""  # the language model they come from
 
 
 class Conversation:
@@ -323,7 +334,8 @@ class Conversation:
                 scope = turn.outcome.scope
             elif any(turn.filters.get(k) for k in ("articles", "since", "until", "outlets")):
                 scope = "theo bộ lọc đang chọn"
-            out.append(view.TurnView(turn.seq, turn.asked, turn.state, turn.body, understood, scope, ahead))
+            out.append(view.TurnView(turn.seq, turn.asked, turn.state, turn.body, understood, scope, ahead,
+                                     turn.provisional, turn.model))
             if turn.state != "done":
                 ahead += 1
         return out
@@ -489,7 +501,10 @@ def build_app(engine: Engine | EngineHolder, examples: list[str] | None = None) 
                 yielded = True
                 current = holder.engine
                 try:
-                    outcome = answer_question(current, turn.asked, previous, turn.filters)
+                    if getattr(current, "llm", None) is None:
+                        outcome = answer_question(current, turn.asked, previous, turn.filters)
+                    else:
+                        outcome = yield from streamed(conv, turn, current, previous)
                     example = next(iter(sample_questions()), "") if outcome.refusal == "needs-previous" else ""
                     body = outcome_html(current, outcome, coverage() if outcome.refusal == "not-found" else "", example,
                                         compact=refused_before)
@@ -510,6 +525,45 @@ def build_app(engine: Engine | EngineHolder, examples: list[str] | None = None) 
         finally:
             with conv.lock:
                 conv.answering = False
+
+    def streamed(conv: Conversation, turn: Turn, current: Engine, previous: Previous | None):
+        """Answer `turn` with the engine's language model in a worker thread, yielding the conversation each
+        time its words arrive (at most every STREAM_EVERY seconds); returns the Outcome."""
+        pieces: queue.SimpleQueue = queue.SimpleQueue()
+        done: dict = {}
+
+        def work() -> None:
+            try:
+                done["outcome"] = answer_question(current, turn.asked, previous, turn.filters, on_delta=pieces.put)
+            except BaseException as exc:  # noqa: BLE001 - raised again in the runner, which reports it
+                done["error"] = exc
+            finally:
+                pieces.put(None)
+
+        threading.Thread(target=work, name="qa-answer", daemon=True).start()
+        finished = False
+        while not finished:
+            words = []
+            piece = pieces.get()
+            deadline = time.monotonic() + STREAM_EVERY
+            while piece is not None:  # what else arrives within the interval goes in the same render
+                words.append(piece)
+                try:
+                    piece = pieces.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+            finished = piece is None
+            if words:
+                with conv.lock:
+                    turn.provisional += "".join(words)
+                    turn.model = current.llm.model  # known once the server has been asked
+                    chat = render(conv)
+                yield chat
+        with conv.lock:
+            turn.provisional = ""
+        if "error" in done:
+            raise done["error"]
+        return done["outcome"]
 
     def on_refresh(conv: Conversation):
         """After answers: the header's counts and the article list, when the index was reloaded."""
@@ -659,11 +713,13 @@ def _is_loopback(host: str) -> bool:
 
 
 def serve(index: str = "index", host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
-          examples: str | None = None, reload_interval: float | None = None) -> None:
+          examples: str | None = None, reload_interval: float | None = None, reader: bool | str | Path = True,
+          llm: Any = None) -> None:
     """Load `index` and serve the chat on http://host:port until SIGTERM or Ctrl+C (what `qa serve` runs).
 
     The index is checked for a rebuild every `reload_interval` seconds ($QA_RELOAD_INTERVAL, default 3)
     and at once on SIGHUP. `examples` (or $QA_EXAMPLES) is a file of sample questions, one per line.
+    `reader` and `llm` are `Engine.load`'s; a reloaded index keeps them.
     """
     from .engine import Engine
 
@@ -674,7 +730,7 @@ def serve(index: str = "index", host: str = "127.0.0.1", port: int = 7860, auth:
         interval = float(reload_interval if reload_interval is not None else os.environ.get("QA_RELOAD_INTERVAL", 3))
     except ValueError:
         raise QAError("QA_RELOAD_INTERVAL must be a number of seconds, e.g. 3") from None
-    engine = Engine.load(index)
+    engine = Engine.load(index, reader=reader, llm=llm)
     warning = engine.staleness_warning()
     if warning:
         print(f"qa: warning: {warning}", file=sys.stderr)
@@ -711,6 +767,10 @@ def serve(index: str = "index", host: str = "127.0.0.1", port: int = 7860, auth:
     print(f"hoi-dap: serving {len(engine.articles)} articles from {index} on {url}"
           f"{' (login required)' if credentials else ''}; the index is reloaded when rebuilt; "
           "Ctrl+C or SIGTERM to stop", flush=True)
+    if engine.llm is not None:  # the URL without user, password or query; never the key
+        print(f"hoi-dap: answers from the language model at {engine.llm.config.display_url}"
+              f"{f' ({engine.llm.config.model})' if engine.llm.config.model else ''}, each quote checked against "
+              "its article; the extractive answer when it cannot be", flush=True)
     try:
         while not stop.wait(0.5):
             pass
@@ -721,6 +781,8 @@ def serve(index: str = "index", host: str = "127.0.0.1", port: int = 7860, auth:
     finally:
         watcher.stop()
         demo.close(verbose=False)
+        if holder.engine.llm is not None:  # one answerer for every index the server loaded
+            holder.engine.llm.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print("qa: stopped", flush=True)

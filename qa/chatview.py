@@ -202,11 +202,14 @@ def presentation(answer: Answer) -> str:
     """How an answer is shown: "answer" (confident: the short answer in large type), "tentative" (below the
     confident threshold: the passage first with the candidate marked in it, then "Có thể là: …"),
     "nearest" (the question names something no article mentions: that is said first, and the passage is
-    the nearest one, not an answer) or "refused"."""
+    the nearest one, not an answer), "llm" (a language model's verified claims, labelled with its name)
+    or "refused"."""
     if answer.abstained or not answer.citations:
         return "refused"
     if answer.missing_terms:
         return "nearest"
+    if answer.generator == "llm":
+        return "llm"
     return "answer" if answer.confident else "tentative"
 
 
@@ -254,14 +257,100 @@ def maybe_line(answer: Answer) -> str:
     return "".join(_maybe_parts(answer))
 
 
+# ---- answers from a language model ------------------------------------------------------------------
+def llm_label(answer: Answer) -> str:
+    return f"Trả lời bởi mô hình {answer.model or 'ngôn ngữ'}"
+
+
+def _verified(answer: Answer) -> list[dict]:
+    """The model's verified claims, one per quote (a quote cited twice is shown once)."""
+    seen: dict[tuple, dict] = {}
+    for claim in answer.claims:
+        if claim.get("verified") and claim.get("citation"):
+            seen.setdefault((claim["citation"], claim["start"], claim["end"]), claim)
+    return list(seen.values())
+
+
+def _dropped_line(answer: Answer) -> str:
+    """Why a model's answer is not confident: some of its claims were dropped, or its reply was cut off."""
+    dropped = sum(1 for c in answer.claims if not c.get("verified"))
+    if dropped:
+        return (f"{dropped} trong {len(answer.claims)} ý của mô hình đã bị bỏ vì trích dẫn không khớp với bài viết; "
+                "hãy đọc nguồn trước khi dùng.")
+    return "Câu trả lời của mô hình bị ngắt giữa chừng; chỉ những ý trọn vẹn đã kiểm chứng được giữ lại."
+
+
+def _with_refs_html(text: str) -> str:
+    """Escaped text with each [n] as a button that opens source n."""
+    out, at = [], 0
+    for m in _REF.finditer(text):
+        out.append(_br(text[at:m.start()]) + " " + _ref_button(int(m.group(1))))
+        at = m.end()
+    return "".join(out) + _br(text[at:])
+
+
+def note_html(answer: Answer) -> str:
+    """The language model's answer could not be used: the line that says so, above the extractive answer."""
+    return f'<p class="qa-llm-note" role="note">{esc(answer.note)}</p>' if answer.note else ""
+
+
+def llm_answer_html(engine: Engine, answer: Answer) -> str:
+    """A language model's answer, answer first: who wrote it, its verified claims with [n], each claim's quote
+    as the article has it, the source line, Copy, the sources panel. Not confident (claims were dropped):
+    in body type, with the line that says what was dropped."""
+    sources = supporting(answer)
+    first = answer.citations[sources[0] - 1]
+    article = engine.articles.get(first.article_id)
+    title = article.title if article is not None else first.title
+    classes = "qa-a qa-llm" + ("" if answer.confident else " qa-tentative")
+    parts = [f'<div class="{classes}" data-question="{esc(answer.question)}" data-kind="{esc(answer.kind)}" '
+             f'data-abstained="false" data-confidence="{answer.confidence:.3f}" data-presentation="llm" '
+             f'data-generator="llm" data-model="{esc(answer.model or "")}" data-article="{esc(first.article_id)}">',
+             f'<p class="qa-llm-label">{esc(llm_label(answer))} · mỗi ý có trích dẫn nguyên văn đã đối chiếu với '
+             'bài viết</p>',
+             f'<p class="qa-llm-text{"" if answer.confident else " qa-llm-text-tentative"}">'
+             f'{_with_refs_html(answer.text)}</p>']
+    if not answer.confident:
+        parts.append(f'<p class="qa-lowconf" role="note">{esc(_dropped_line(answer))}</p>')
+    parts.append('<p class="qa-nearest-label">Trích nguyên văn:</p>')
+    parts += [f'<blockquote class="qa-quote"><mark>{_br(claim["quote"])}</mark> {_ref_button(claim["citation"])}'
+              '</blockquote>' for claim in _verified(answer)]
+    cite = _cite_buttons(engine, answer, sources)
+    parts.append(f'<p class="qa-cite-line"><span class="qa-cite-label">Nguồn:</span> {cite}</p>')
+    parts.append('<div class="qa-actions">'
+                 f'<button type="button" class="qa-copy" data-copy="{esc(copy_text(engine, answer))}">Sao chép</button>'
+                 f'<button type="button" class="qa-open-sources" data-n="{sources[0]}">Nguồn</button></div>')
+    parts.append(_panel_html(engine, answer, title))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def streaming_html(text: str, model: str) -> str:
+    """A language model's words as they arrive: provisional, unverified, escaped."""
+    return ('<div class="qa-a qa-streaming" data-provisional="true" aria-busy="true">'
+            f'<p class="qa-llm-label" role="status"><span class="qa-spinner" aria-hidden="true"></span> '
+            f'Mô hình {esc(model or "ngôn ngữ")} đang trả lời · chưa kiểm chứng: các trích dẫn được đối chiếu với bài '
+            'viết khi trả lời xong</p>'
+            f'<p class="qa-provisional" aria-live="off">{_br(text)}</p></div>')
+
+
 def answer_lines(answer: Answer) -> list[str]:
     """The answer as plain text, before its sources (the /chat text and `qa ask`): a confident answer as it
     is; a tentative one as its passage, then "Có thể là: …"; a question naming what no article mentions
     says so first, then the nearest passage; a refusal its reason."""
     mode = presentation(answer)
     lines = [missing_line(answer.missing_terms)] if answer.missing_terms else []
+    if answer.note:
+        lines.insert(0, answer.note)
     if mode == "refused":
-        return lines + [answer.text]
+        return lines + [f"{llm_label(answer)}: {answer.text}" if answer.generator == "llm" else answer.text]
+    if mode == "llm":
+        lines += [f"{llm_label(answer)} (mỗi ý có trích dẫn nguyên văn đã đối chiếu với bài viết):", answer.text]
+        if not answer.confident:
+            lines.append(f"({_dropped_line(answer)})")
+        lines.append("Trích nguyên văn:")
+        lines += [f"    «{' '.join(c['quote'].split())}» [{c['citation']}]" for c in _verified(answer)]
+        return lines
     if mode == "answer" or answer.kind == "summary":
         lines.append(answer.text)
         if mode == "tentative":
@@ -284,7 +373,9 @@ def copy_text(engine: Engine, answer: Answer) -> str:
     if mode == "refused":
         return missing + body
     quote = " ".join(_quote_of(answer).split())
-    if mode == "nearest":
+    if mode == "llm":
+        body = f"{body} — trả lời bởi mô hình {answer.model or 'ngôn ngữ'}, trích dẫn đã đối chiếu"
+    elif mode == "nearest":
         body = f"{missing}Đoạn gần nhất: {quote}"
     elif mode == "tentative":
         span = _short_span(answer, quote)
@@ -293,6 +384,13 @@ def copy_text(engine: Engine, answer: Answer) -> str:
     labels = [citation_label(engine.articles.get(answer.citations[n - 1].article_id), answer.citations[n - 1])
               for n in supporting(answer)]
     return f"{body} ({'; '.join(dict.fromkeys(labels))})"
+
+
+def _cite_buttons(engine: Engine, answer: Answer, numbers: list[int]) -> str:
+    """"[1] Tên bài, Báo, 19/05/2022" for each citation number, each opening its source."""
+    return "".join(f'<button type="button" class="qa-ref qa-cite" data-n="{n}">[{n}] '
+                   f'{esc(citation_label(engine.articles.get(answer.citations[n - 1].article_id), answer.citations[n - 1]))}'
+                   f'</button>' for n in numbers)
 
 
 def _ref_button(n: int) -> str:
@@ -342,7 +440,12 @@ def _panel_html(engine: Engine, answer: Answer, title: str) -> str:
         if article is None:
             cards.append(_card_html(engine, n, hit, excerpt_html(None, hit), [], None, "source"))
             continue
-        if answer.kind == "summary" and answer.summary and n == sources[0]:
+        if answer.generator == "llm":
+            marks = [(c["start"], c["end"]) for c in _verified(answer) if c["citation"] == n]
+            start = _skip_title(article, hit.start, hit.end)
+            passage = _passage_html(article.text, start, hit.end, [(a, b, "mark") for a, b in marks])
+            cards.append(_card_html(engine, n, hit, passage, marks, marks[0] if marks else None, "source"))
+        elif answer.kind == "summary" and answer.summary and n == sources[0]:
             spans = [s for s in (_valid(x, len(article.text)) for x in answer.summary) if s]
             passage = "".join(f'<p class="qa-sum-src">{_passage_html(article.text, a, b, [(a, b, "sent")])}</p>'
                               for a, b in spans)
@@ -375,6 +478,8 @@ def answer_html(engine: Engine, answer: Answer, scope: str = "", collection: str
     mode = presentation(answer)
     if mode == "refused":
         return not_found_html(engine, answer, scope, collection, compact)
+    if mode == "llm":
+        return llm_answer_html(engine, answer)
     sources = supporting(answer)
     first = answer.citations[sources[0] - 1]
     article = engine.articles.get(first.article_id)
@@ -382,7 +487,7 @@ def answer_html(engine: Engine, answer: Answer, scope: str = "", collection: str
     classes = ["qa-a", f"qa-kind-{esc(answer.kind)}"] + ([] if mode == "answer" else ["qa-tentative"])
     parts = [f'<div class="{" ".join(classes)}" data-question="{esc(answer.question)}" data-kind="{esc(answer.kind)}" '
              f'data-abstained="false" data-confidence="{answer.confidence:.3f}" data-presentation="{mode}" '
-             f'data-article="{esc(first.article_id)}">']
+             f'data-article="{esc(first.article_id)}">', note_html(answer)]
     if mode == "nearest":
         parts.append(f'<p class="qa-missing" role="note">{esc(missing_line(answer.missing_terms))}</p>')
     refs = "".join(_ref_button(n) for n in sources)
@@ -413,9 +518,7 @@ def answer_html(engine: Engine, answer: Answer, scope: str = "", collection: str
         lead, candidate, note = _maybe_parts(answer)
         parts.append(f'<p class="qa-lowconf qa-maybe" role="note">{esc(lead)}'
                      f'{f"<mark>{_br(candidate)}</mark>" if candidate else ""}{esc(note)}</p>')
-    cite = "".join(f'<button type="button" class="qa-ref qa-cite" data-n="{n}">[{n}] '
-                   f'{esc(citation_label(engine.articles.get(answer.citations[n - 1].article_id), answer.citations[n - 1]))}'
-                   f'</button>' for n in sources)
+    cite = _cite_buttons(engine, answer, sources)
     related = len(answer.citations) - len(sources)
     label = "Đoạn gần nhất:" if mode == "nearest" else "Nguồn:"
     parts.append(f'<p class="qa-cite-line"><span class="qa-cite-label">{label}</span> {cite}</p>')
@@ -436,7 +539,9 @@ def not_found_html(engine: Engine, answer: Answer, scope: str = "", collection: 
     nearest = list(answer.citations[:NEAREST_ON_ABSTAIN])
     parts = [f'<div class="qa-a qa-refusal qa-refusal-notfound{" qa-refusal-compact" if compact else ""}" '
              f'data-question="{esc(answer.question)}" data-kind="{esc(answer.kind)}" data-abstained="true" '
-             'data-presentation="refused">']
+             f'data-presentation="refused" data-generator="{esc(answer.generator)}">', note_html(answer)]
+    if answer.generator == "llm":
+        parts.append(f'<p class="qa-llm-label">{esc(llm_label(answer))}</p>')
     if answer.missing_terms:
         parts.append(f'<p class="qa-missing" role="note">{esc(missing_line(answer.missing_terms))}</p>')
     if compact:
@@ -507,6 +612,8 @@ class TurnView:
     understood: str = ""  # "Hiểu là: …" when the question was read as a follow-up
     scope: str = ""  # the filters it was answered under, in words
     ahead: int = 0  # waiting: questions before it
+    provisional: str = ""  # answering: a language model's words so far (unverified)
+    model: str = ""  # that model's name
 
 
 def turn_html(turn: TurnView) -> str:
@@ -518,6 +625,8 @@ def turn_html(turn: TurnView) -> str:
         parts.append(f'<p class="qa-scope">Phạm vi: {esc(turn.scope)}</p>')
     if turn.state == "done":
         parts.append(turn.body)
+    elif turn.state == "answering" and turn.provisional:
+        parts.append(streaming_html(turn.provisional, turn.model))
     elif turn.state == "answering":
         parts.append('<div class="qa-a qa-pending" role="status"><span class="qa-spinner" aria-hidden="true"></span>'
                      'Đang tìm…</div>')
@@ -819,6 +928,14 @@ button.qa-open-filters, button.qa-filters-done { display:none; font: inherit; fo
   font-weight:600; flex: 0 0 auto; }
 @media (max-width: 720px) { button.qa-open-filters, button.qa-filters-done { display:inline-block; }
   .qa-stats { white-space:nowrap; } }
+/* answers from a language model: who wrote them, the streamed words (provisional), the fallback's note */
+.qa-llm-label { margin:.1rem 0 .25rem 0; font-size:.85rem; color: var(--qa-muted); display:flex; align-items:center;
+  gap:.4rem; flex-wrap:wrap; }
+.qa-llm-text { font-size:1.12rem; font-weight:600; margin:.1rem 0 .35rem 0; line-height:1.45; }
+.qa-llm-text.qa-llm-text-tentative { font-size:1rem; font-weight:400; }
+.qa-provisional { margin:.1rem 0; color: var(--qa-muted); font-style: italic; white-space: pre-wrap; }
+.qa-llm-note { margin:.1rem 0 .35rem 0; padding:.3rem .6rem; border-radius:8px; background: var(--qa-warn-bg);
+  color: var(--qa-warn); font-size:.9rem; }
 .qa-footer { font-size:.82rem; color: var(--qa-muted); text-align:center; margin:.2rem 0; }
 .qa-footer code { font-size:.8rem; color: var(--qa-text); }
 @media (max-width: 720px) {
@@ -1143,7 +1260,7 @@ CHAT_JS = r"""
       if (box.top < 0 || box.top > window.innerHeight * 0.5) window.scrollBy(0, box.top - 4);
       if (answered) {
         const live = document.getElementById('qa-live');
-        const a = answered.querySelector('.qa-missing, .qa-short, .qa-refusal-title, .qa-sum-title, .qa-quote');
+        const a = answered.querySelector('.qa-llm-note, .qa-missing, .qa-short, .qa-llm-text, .qa-refusal-title, .qa-sum-title, .qa-quote');
         if (live && a) live.textContent = 'Đã trả lời: ' + a.textContent.slice(0, 200);
       }
     };
