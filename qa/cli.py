@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import nullcontext
 from dataclasses import asdict
 
 from .errors import QAError
@@ -53,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--until", default=None, metavar="YYYY-MM-DD", help="only articles published on or before")
         p.add_argument("--outlet", action="append", default=None, help="only this outlet (repeatable)")
         _reader_option(p)
+        if name == "ask":
+            _llm_options(p)
 
     p = sub.add_parser("eval", help="score retrieval and answers on a question set (.jsonl)")
     p.add_argument("file")
@@ -60,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--details", action="store_true", help="print one line per question")
     _reader_option(p)
+    _llm_options(p)
 
     p = sub.add_parser("fit", help="refit the answer model on question sets (needs scikit-learn)", add_help=False)
     p.add_argument("args", nargs=argparse.REMAINDER, help="see `qa fit --help`")
@@ -77,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
                         "with (or set QA_MILVUS_URI; token in QA_MILVUS_TOKEN)")
     p.add_argument("--examples", default=None, metavar="FILE",
                    help="sample questions shown on an empty chat, one per line (default: written from the index's titles)")
+    _reader_option(p)
+    _llm_options(p)
     return parser
 
 
@@ -95,6 +101,26 @@ def _reader_option(p: argparse.ArgumentParser) -> None:
 
 def _reader_choice(value: str):
     return {"on": True, "off": False}.get(value, value)
+
+
+def _llm_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--llm", default=None, metavar="URL",
+                   help="answer with the language model of this OpenAI-compatible server (Ollama, vLLM, llama.cpp, "
+                        "...), e.g. http://127.0.0.1:11434/v1; every quote it gives is checked against the article, "
+                        "and the extractive answer is shown when it cannot be (default: $QA_LLM_URL; key in "
+                        "$QA_LLM_API_KEY)")
+    p.add_argument("--llm-model", default=None, metavar="NAME",
+                   help="the model's name on that server (default: $QA_LLM_MODEL, else the first the server lists)")
+
+
+def _llm_choice(args):
+    """The language model's settings from --llm/--llm-model or the environment; None when none is set."""
+    from .llm import ENV_URL, LLMConfig, LLMError
+
+    config = LLMConfig.from_env(args.llm, args.llm_model)
+    if config is None and args.llm_model:
+        raise LLMError(f"--llm-model names a model but no server: add --llm URL (or set {ENV_URL})")
+    return config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,10 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _load(index: str, reader: str = "on"):
+def _load(index: str, reader: str = "on", llm=None):
     from .engine import Engine
 
-    engine = Engine.load(index, reader=_reader_choice(reader))
+    engine = Engine.load(index, reader=_reader_choice(reader), llm=llm)
     warning = engine.staleness_warning()
     if warning:
         print(f"qa: warning: {warning}", file=sys.stderr)
@@ -193,13 +219,18 @@ def _cmd_search(args) -> int:
 
 
 def _cmd_ask(args) -> int:
-    engine = _load(args.index, args.reader)
-    answer = engine.ask(args.question, k=args.k, **_filters(args))
+    config = _llm_choice(args)  # a wrong setting is said before the index loads
+    engine = _load(args.index, args.reader, config)
+    with engine.llm or nullcontext():  # the model's connection closed after the answer
+        answer = engine.ask(args.question, k=args.k, **_filters(args))
     if args.json:
+        # with a language model: who answered and each claim's check (without one the shape is as it was)
+        asked = {"generator": answer.generator, "model": answer.model, "claims": answer.claims,
+                 "note": answer.note} if engine.llm is not None else {}
         print(json.dumps({"answer": answer.text, "abstained": answer.abstained, "span": answer.span,
                           "kind": answer.kind, "confidence": answer.confidence, "confident": answer.confident,
                           "metadata": answer.metadata, "start": answer.start, "end": answer.end,
-                          "missing_terms": list(answer.missing_terms),
+                          "missing_terms": list(answer.missing_terms), **asked,
                           "citations": [_hit_dict(h) for h in answer.citations]}, ensure_ascii=False, indent=2))
         return 0
     from .chatview import answer_lines  # the chat's wording: a tentative answer is never printed as the answer
@@ -215,8 +246,9 @@ def _cmd_ask(args) -> int:
 def _cmd_eval(args) -> int:
     from .evaluate import evaluate, format_report
 
-    engine = _load(args.index, args.reader)
-    report = evaluate(engine, args.file)
+    engine = _load(args.index, args.reader, _llm_choice(args))
+    with engine.llm or nullcontext():
+        report = evaluate(engine, args.file)
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
     else:
@@ -246,7 +278,8 @@ def _cmd_serve(args) -> int:
 
         os.environ[URI_ENV] = args.milvus_uri  # read when the index (and each reload of it) opens
 
-    serve(index=args.index, host=args.host, port=args.port, auth=args.auth, examples=args.examples)
+    serve(index=args.index, host=args.host, port=args.port, auth=args.auth, examples=args.examples,
+          reader=_reader_choice(args.reader), llm=_llm_choice(args))
     return 0
 
 
