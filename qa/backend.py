@@ -7,7 +7,7 @@ A backend answers, in rows of `chunks.jsonl` (row i is chunk i):
     scope(filters)                   what the searches below need to see only the allowed chunks;
                                      None for no filter, False when no chunk is allowed
     lexical_rows(terms, depth, s)    the BM25 ranking, best first (ties: lower row first)
-    dense_rows(qvec, depth, s)       the cosine ranking and its cosines
+    dense_rows(qvec, depth, s)       the cosine ranking and its cosines (ties: lower row first, see best_first)
     cosines(rows, qvec)              cosines of chunks the dense ranking did not list
 
 A backend with `hybrid = True` also answers `fused(qvec, terms, depth, s, rrf_k)`: both rankings
@@ -23,6 +23,13 @@ import numpy as np
 from .dense import DenseIndex
 from .lexical import LexicalIndex
 from .records import Article, Chunk
+
+
+def best_first(rows, scores) -> list[tuple[int, float]]:
+    """(row, score) pairs best first. Scores equal to six decimals tie, and ties go to the lower row: two
+    engines (FAISS, Milvus) sum a dot product in their own order and may differ in the last bit, and FAISS
+    leaves exact ties in heap order, so without this two backends could rank the same passages apart."""
+    return sorted(zip(rows, scores), key=lambda pair: (-round(pair[1], 6), pair[0]))
 
 
 class LocalBackend:
@@ -67,15 +74,17 @@ class LocalBackend:
         dense = self.dense
         if allowed is None:
             cosines, rows = dense.search(qvec, depth)
-            return rows.tolist(), cosines.tolist()
+            ranked = best_first(rows.tolist(), cosines.tolist())
+            return [r for r, _ in ranked], [c for _, c in ranked]
         rows = np.flatnonzero(allowed)
         if len(rows) > 20_000:  # a broad filter: search deeper and keep the allowed rows
             cosines, found = dense.search(qvec, min(len(self.chunks), depth * 20))
-            keep = [(int(r), float(c)) for r, c in zip(found, cosines) if r >= 0 and allowed[r]][:depth]
+            keep = [(int(r), float(c)) for r, c in zip(found, cosines) if r >= 0 and allowed[r]]
+            keep = best_first([r for r, _ in keep], [c for _, c in keep])[:depth]
             return [r for r, _ in keep], [c for _, c in keep]
-        scores = np.array([float(dense.vector(int(r)) @ qvec) for r in rows])  # a narrow filter: exact
-        best = np.argsort(-scores, kind="stable")[:depth]
-        return rows[best].tolist(), scores[best].tolist()
+        scores = [float(dense.vector(int(r)) @ qvec) for r in rows]  # a narrow filter: exact
+        best = best_first(rows.tolist(), scores)[:depth]
+        return [r for r, _ in best], [c for _, c in best]
 
     def cosines(self, rows: list[int], qvec: np.ndarray) -> list[float]:
         return [float(self.dense.vector(row) @ qvec) for row in rows]

@@ -36,6 +36,7 @@ from typing import Callable
 
 import numpy as np
 
+from .backend import best_first
 from .dense import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
 from .errors import BackendError
 from .lexicon import Lexicon
@@ -360,9 +361,8 @@ class MilvusBackend:
     def _ranked(self, hits) -> list[tuple[int, float]]:
         """(row, score) best first, ties by row as the local backend breaks them; rows of chunks this
         index does not know (left by a build that died before deleting them) are skipped."""
-        found = [(self._row[h["id"]], float(h["distance"])) for h in hits if h["id"] in self._row]
-        found.sort(key=lambda pair: (-pair[1], pair[0]))
-        return found
+        known = [(self._row[h["id"]], float(h["distance"])) for h in hits if h["id"] in self._row]
+        return best_first([r for r, _ in known], [d for _, d in known])
 
     def lexical_rows(self, terms: list[str], depth: int, scope: str | None) -> list[int]:
         query = self.lexicon.query_vector(terms)
