@@ -26,6 +26,8 @@ OWN_SETS = [
     ("news-holdout", REPO / "eval" / "news-holdout.jsonl", REPO / "index"),
     ("train-articles", REPO / "eval" / "train-articles.jsonl", REPO / "eval" / "train-articles"),
     ("own-articles", REPO / "eval" / "own-articles.jsonl", REPO / "eval" / "own-articles"),
+    ("reader-train", REPO / "eval" / "reader-train.jsonl", REPO / "eval" / "reader-train"),
+    ("holdout-articles", REPO / "eval" / "holdout-articles.jsonl", REPO / "eval" / "holdout-articles"),
 ]
 # The targets: containment, span F1, refused answerable (at most), refused unanswerable (at least).
 TARGETS = {
@@ -45,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--viquad", default=None, help="a UIT-ViQuAD sample folder (questions.jsonl + corpus/)")
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "hoi-dap" / "fit-indexes"))
     parser.add_argument("--json", default=None, help="write every number to this file")
+    parser.add_argument("--reader", default="on", metavar="on|off|MODEL.json",
+                        help="answer with the shipped reader (on), the candidate scorer alone (off), or a reader model file")
     args = parser.parse_args(argv)
+    reader = {"on": True, "off": False}.get(args.reader, args.reader)
 
     import qa
     from qa.answer import AnswerModel
@@ -59,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, results = [], {}
     for name, questions, articles in sets:
         index = articles if (articles / "manifest.json").exists() else index_of(articles, Path(args.cache))
-        report = evaluate(qa.load(index), questions)
+        report = evaluate(qa.load(index, reader=reader), questions)
         results[name] = {k: v for k, v in report.__dict__.items() if k != "details"}
         kind = "viquad" if name.startswith("viquad") else "news"
         contain, f1, refused, refused_un = TARGETS[kind]
@@ -70,10 +75,11 @@ def main(argv: list[str] | None = None) -> int:
                      f"{report.recall_at_5:.3f}", f"{report.answer_accuracy:.3f}", f"{report.span_exact_match:.3f}",
                      f"{report.span_f1:.3f}", f"{report.false_abstention_rate:.3f}", f"{report.abstention_rate:.3f}",
                      f"{fold['containment']:.3f} / {fold['span_f1']:.3f}" if fold else "—",
+                     f"{report.confident_precision:.3f} / {report.confident_right_share:.3f} / {report.unanswerable_confident:.3f}",
                      f"{report.ask_ms_p50:.0f} / {report.ask_ms_p95:.0f}",
                      f"{'PASS' if verdict else 'FAIL'} (≥{contain} / ≥{f1} / ≤{refused} / ≥{refused_un})"))
     headers = ("set", "n (ans/unans)", "R@5", "contains", "span EM", "span F1", "refused ans.", "refused unans.",
-               "CV contains / F1", "ask ms p50 / p95", "targets")
+               "CV contains / F1", "confident: right / ans. right+conf. / unans. conf.", "ask ms p50 / p95", "targets")
     print("| " + " | ".join(headers) + " |")
     print("|" + "---|" * len(headers))
     for row in rows:

@@ -393,6 +393,22 @@ class Answerer:
                         0.0 if span is None else span[1])
                 for w, (p, span) in zip(windows, self.reader.read(q.text, pairs))]
 
+    def reranked(self, q: Question, ranked: list[tuple[Hit, float]]) -> list[Hit]:
+        """The passages the reader reads as answering the question (at or above its refusal threshold) first,
+        most probable first, each where the answer it found lies; then the others in retrieval order."""
+        hits = [hit for hit, _ in ranked]
+        best: dict[int, float] = {}
+        for reading in self.read(q, self.candidates(q, ranked)):
+            if reading.probability < self.reader.answer_threshold:
+                continue
+            at = reading.span[0] if reading.span else reading.window.start
+            h = next((i for i, hit in enumerate(hits) if hit.article_id == reading.window.article_id
+                      and hit.start <= at < hit.end), None)
+            if h is not None:
+                best[h] = max(best.get(h, 0.0), reading.probability)
+        first = sorted(best, key=lambda i: (-best[i], i))
+        return [hits[i] for i in first] + [hit for i, hit in enumerate(hits) if i not in best]
+
     def _answer_read(self, q: Question, candidates: list[Candidate], hits: list[Hit],
                      ranked: list[tuple[Hit, float]], k: int) -> Answer:
         readings = self.read(q, candidates)

@@ -341,20 +341,30 @@ class Engine:
         backend = self.backend
         return analyse(question, backend.document_frequency, backend.size)
 
-    def search(self, query: str, k: int = 10, *, articles=None, since=None, until=None, outlets=None) -> list[Hit]:
-        """The k best passages for a query: dense and BM25 fused by reciprocal rank, one per passage.
+    def search(self, query: str, k: int = 10, *, articles=None, since=None, until=None, outlets=None,
+               rerank: bool = True) -> list[Hit]:
+        """The k best passages for a query: dense and BM25 fused by reciprocal rank, one per passage; with the
+        reader (and rerank=True), the passages it reads as answering come first, most probable first.
 
         Args:
             query: a question or keywords, with or without diacritics, Vietnamese or English.
             k: how many hits to return (1 to 100).
             articles, since, until, outlets: search only these articles (ids or file names), this
                 date range (ISO dates, inclusive) and these outlets.
+            rerank: let the reader order the passages (as costly as `ask`); False is pure retrieval.
         Returns:
             Hits best first; overlapping chunks of one article are collapsed into the best one.
         """
         k = check_k(k)
         filters = Filters.make(articles, since, until, outlets)
-        return [hit for hit, _ in self.retrieve(clean_question(query), k, filters)[0]]
+        text = clean_question(query)
+        if not rerank or self.reader is None:
+            return [hit for hit, _ in self.retrieve(text, k, filters)[0]]
+        ranked, qvec = self.retrieve(text, max(k, ANSWER_DEPTH), filters)
+        if not ranked:
+            return []
+        q = self.analyse(text).with_vector(qvec)
+        return self.answerer.reranked(q, ranked)[:k]
 
     def retrieve(self, query: str, k: int, filters: "Filters | None" = None) -> tuple[list[tuple[Hit, float]], np.ndarray | None]:
         """Ranked (hit, cosine) pairs and the query vector. Pure retrieval: no answer logic here."""

@@ -107,6 +107,11 @@ class Report:
     ask_ms_p50: float
     ask_ms_p95: float
     details: list[dict] = field(default_factory=list)
+    # answers shown as confident: how often they are right (an unanswerable question answered is wrong), the
+    # share of answerable questions answered right and confidently, of unanswerable ones answered confidently
+    confident_precision: float = 0.0
+    confident_right_share: float = 0.0
+    unanswerable_confident: float = 0.0
 
 
 def read_items(path: str | Path) -> list[EvalItem]:
@@ -172,6 +177,7 @@ def evaluate(engine, path: str | Path) -> Report:
     acc_by_variant: dict[str, list[bool]] = {}
     acc_by_type: dict[str, list[bool]] = {}
     details = []
+    confident_shown = confident_right = unanswerable_confident = 0
     for item in items:
         t0 = time.perf_counter()
         hits = engine.search(item.question, k=10)
@@ -180,7 +186,12 @@ def evaluate(engine, path: str | Path) -> Report:
         answer = engine.ask(item.question)
         ask_ms.append((time.perf_counter() - t0) * 1000)
         row = {"id": item.id, "variant": item.variant, "type": item.type, "abstained": answer.abstained,
-               "answer": answer.text, "cited": answer.citations[0].source if answer.citations else None}
+               "answer": answer.text, "cited": answer.citations[0].source if answer.citations else None,
+               "confidence": answer.confidence, "confident": answer.confident and not answer.abstained}
+        if row["confident"]:
+            confident_shown += 1
+            confident_right += item.answerable and answer_correct(item, answer.text)
+            unanswerable_confident += not item.answerable
         if item.answerable:
             ranks = [i for i, h in enumerate(hits, start=1) if is_relevant(item, h.source, h.text)]
             first = ranks[0] if ranks else None
@@ -227,6 +238,8 @@ def evaluate(engine, path: str | Path) -> Report:
         answer_accuracy_by_type={k: rate(sum(v), len(v)) for k, v in sorted(acc_by_type.items())},
         search_ms_p50=percentile(search_ms, 0.5), search_ms_p95=percentile(search_ms, 0.95),
         ask_ms_p50=percentile(ask_ms, 0.5), ask_ms_p95=percentile(ask_ms, 0.95), details=details,
+        confident_precision=rate(confident_right, confident_shown), confident_right_share=rate(confident_right, n_ans),
+        unanswerable_confident=rate(unanswerable_confident, n_un),
     )
 
 
@@ -243,6 +256,9 @@ def format_report(report: Report, details: bool = False) -> str:
         ("abstention (unanswerable)", f"{report.abstention_rate:.3f}"),
         ("false abstention (answerable)", f"{report.false_abstention_rate:.3f}"),
         ("median answer length (chars)", f"{report.median_answer_chars:.0f}"),
+        ("confident answers right", f"{report.confident_precision:.3f}"),
+        ("answerable answered right and confidently", f"{report.confident_right_share:.3f}"),
+        ("unanswerable answered confidently", f"{report.unanswerable_confident:.3f}"),
     ]
     for variant in sorted(set(report.recall_at_5_by_variant) | set(report.answer_accuracy_by_variant)):
         rows.append((f"  {variant}: Recall@5 / accuracy",

@@ -443,9 +443,28 @@ def train(args) -> int:
                                "validation": figures,
                            })
     spec.write(out / "reader.json")
+    record_scores(out / "reader.json", [examples[i] for i in valid_idx])
     print(json.dumps({"thresholds": thresholds, "validation": figures}, indent=1), file=sys.stderr)
     print(f"wrote {out / 'reader.json'} and {out / weights_name} in {time.time() - start_time:.0f} s", file=sys.stderr)
     return 0
+
+
+def record_scores(model_file: Path, examples: list[WindowExample], count: int = 8) -> None:
+    """What the written reader (int8, as it ships) says of a few validation windows, kept in its model file:
+    a test checks that the shipped weights reproduce them (within a tolerance for other CPUs)."""
+    from .reader import Reader
+
+    reader = Reader(model_file)
+    chosen = [e for e in examples if e.answers and e.origin != "gold"][:count // 2]
+    chosen += [e for e in examples if not e.answers][:count - len(chosen)]
+    recorded = []
+    for e in chosen:
+        (probability, span), = reader.read(e.question, [(e.title, e.text)])
+        recorded.append({"question": e.question, "title": e.title, "text": e.text,
+                         "probability": round(probability, 4), "span": e.text[span[0][0]:span[0][1]] if span else ""})
+    spec = ReaderModelFile.read(model_file)
+    spec.info["recorded"] = recorded
+    spec.write(model_file)
 
 
 def _signature(args, n_examples: int) -> dict:
