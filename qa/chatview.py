@@ -218,7 +218,7 @@ def percent(confidence: float) -> str:
 
 
 def missing_line(terms: Iterable[str]) -> str:
-    """"Các bài viết không nhắc đến «Nam Từ Liêm»." ("«A», «B» và «C»" for several)."""
+    """"Các bài viết không nhắc đến «X»." ("«A», «B» và «C»" for several)."""
     quoted = [f"«{t}»" for t in terms]
     joined = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " và " + quoted[-1]
     return f"Các bài viết không nhắc đến {joined}."

@@ -88,7 +88,7 @@ class LLMConfig:
         timeout: seconds for the whole answer, retries and streaming included.
         retries: further tries after a 408/429/5xx or a refused connection, `backoff` seconds apart, doubling.
         structured: "auto" (JSON schema, the text format when the server refuses it), "json_schema", "text".
-        min_quote_chars: shorter quotes ("2017", "Hà Nội") prove nothing and are not accepted.
+        min_quote_chars: shorter quotes ("2017", "hôm nay") prove nothing and are not accepted.
     """
 
     url: str

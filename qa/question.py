@@ -284,11 +284,11 @@ def is_acronym(word: str) -> bool:
 
 def unmentioned(q: Question, df) -> tuple[str, ...]:
     """The names, codes, years and numbers the question states that no passage of the index holds, as the
-    question spells them ("Nam Từ Liêm"). `df(term, exact)` is the index's document frequency; a name is
-    unmentioned when one of its words, or of its adjacent word pairs, is in no passage (diacritic-folded,
-    so "nam tu liem" and "Nam Từ Liêm" are the same name). Word pairs may each occur elsewhere and the name
-    still be absent: this errs on the side of "mentioned". So does an acronym ("TP.HCM"): an article may
-    spell it out ("Thành phố Hồ Chí Minh"), which no term count can tell, so only a name's other words count."""
+    question spells them. `df(term, exact)` is the index's document frequency; a name is unmentioned when one
+    of its words, or of its adjacent word pairs, is in no passage (diacritic-folded, so a name typed with or
+    without diacritics is the same name). Word pairs may each occur elsewhere and the name still be absent:
+    this errs on the side of "mentioned". So does an acronym ("UBND"): an article may spell it out ("Ủy ban
+    nhân dân"), which no term count can tell, so only a name's other words count."""
     missing = []
     for name in (*q.names, *q.years, *q.numbers):
         words = [w for w in re.split(r"\s+", fold(name)) if w]

@@ -263,12 +263,15 @@ class Reader:
         encoded = [encode_pair(self.tokenizer, question, title, text,
                                encoded=(pieces[0], pieces[1 + 2 * i], pieces[2 + 2 * i]))
                    for i, (title, text) in enumerate(items)]
-        ids, attention = batch_tensors(encoded, self.tokenizer.pad)
+        out = []
         with self._lock, torch.inference_mode():
-            relevance, start, end = self.net(ids, attention)
-        probabilities = torch.sigmoid(relevance).tolist()
-        start, end = start.numpy(), end.numpy()
-        return [(p, best_span(start[i], end[i], e)) for i, (p, e) in enumerate(zip(probabilities, encoded))]
+            # one window at a time: no padding, so no attention mask and torch's faster attention kernel
+            # (measured: as fast as one padded batch or faster, on one thread)
+            for e in encoded:
+                ids = torch.tensor([e.ids])
+                relevance, start, end = self.net(ids, torch.ones_like(ids))
+                out.append((float(torch.sigmoid(relevance[0])), best_span(start[0].numpy(), end[0].numpy(), e)))
+        return out
 
 
 def quantise_linear_layers(net):

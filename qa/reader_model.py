@@ -141,9 +141,11 @@ class Encoder(nn.Module):
     def forward(self, ids: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
         positions = torch.arange(ids.shape[1], device=ids.device)
         x = self.ln(self.word(ids) + self.pos(positions)[None] + self.token_type.weight[0])
-        # additive mask: padding is never attended to
-        mask = torch.zeros(attention.shape, dtype=x.dtype, device=ids.device)
-        mask = mask.masked_fill(~attention.bool(), float("-inf"))[:, None, None, :]
+        # additive mask: padding is never attended to (none needed without padding: a faster attention kernel)
+        mask = None
+        if not bool(attention.all()):
+            mask = torch.zeros(attention.shape, dtype=x.dtype, device=ids.device)
+            mask = mask.masked_fill(~attention.bool(), float("-inf"))[:, None, None, :]
         for layer in self.layers:
             x = layer(x, mask)
         return x
