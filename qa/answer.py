@@ -27,7 +27,8 @@ from .reader import Reader, Reading, build_windows, candidate_order
 from .records import Answer, Article, Hit
 from .sentences import SentenceTable
 from .summary import summarise
-from .vntext import fold, search_form, sentence_spans
+from .text.vntext import fold, search_form, sentence_spans
+from .text.vocabulary import METADATA_LABELS, METADATA_NAMES, YEAR_IN_TEXT
 
 NOT_FOUND = "Không tìm thấy thông tin này trong các bài viết."
 MAX_EXCERPT = 260  # characters of article text quoted with an answer
@@ -298,7 +299,7 @@ class Answerer:
                              if index is not None and index > table_rows.start else "")
                 window = article.text[max(0, s - 250):min(len(article.text), e + 250)]
             else:
-                text = f"{_METADATA_LABEL[kind]}: {value}"
+                text = f"{METADATA_LABELS[kind]}: {value}"
                 prev_text, window = "", text
             profile = _profile(text)
             cov = coverage(q, profile)
@@ -443,7 +444,7 @@ class Answerer:
             span = _metadata_span(q, best)
             cited = replace(hit, highlight=None)
             others = [h for h in hits if h.chunk_id != hit.chunk_id][: max(0, k - 1)]
-            text = f"{span} — {_METADATA_SENTENCE[best.kind]} «{article.title}» [1]"
+            text = f"{span} — {METADATA_NAMES[best.kind]} bài «{article.title}» [1]"
             return Answer(question=q.text, text=text, abstained=False, citations=[cited, *others], span=span,
                           kind=q.asked, confidence=round(confidence, 3), confident=confident, metadata=best.kind)
         s, e = best.start, best.end
@@ -657,15 +658,12 @@ def _predicate_coverage(q: Question, profile: "_Profile") -> float:
     return sum(f" {w} " in profile.padded for w in words) / len(words)
 
 
-_ANY_YEAR = re.compile(r"(?<![\w/.-])(?:1[0-9]|20)\d{2}(?![\w-])")
-
-
 def _year_conflict(q: Question, text: str) -> float:
     """1 when the question names a year and the sentence names other years but not it ("năm 2023?"
     against "năm 2024 dự kiến ..."): the sentence is about another period."""
     if not q.years:
         return 0.0
-    years = set(_ANY_YEAR.findall(text))
+    years = set(YEAR_IN_TEXT.findall(text))
     return float(bool(years) and not (years & set(q.years)))
 
 
@@ -724,8 +722,6 @@ def _proximity(anchors: list[tuple[float, int, int]], a: int, b: int, q: Questio
     return sum(w * math.exp(-max(0, x - b, a - y) / 40) for w, x, y in anchors if not (a <= x and y <= b)) / q.content_idf
 
 
-_METADATA_LABEL = {"author": "Tác giả", "outlet": "Nguồn", "published": "Ngày đăng"}
-_METADATA_SENTENCE = {"author": "tác giả bài", "outlet": "nguồn đăng bài", "published": "ngày đăng bài"}
 _METADATA_ANSWERS = {"author": "author", "outlet": "outlet", "published": "published"}
 
 

@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Iterable
 
+from .text.vocabulary import METADATA_NAMES
+
 if TYPE_CHECKING:  # pragma: no cover
     from .conversation import Resolution
     from .engine import Engine
@@ -23,7 +25,6 @@ PASSAGE_CONTEXT = 320  # characters of article text shown around the answer sent
 EXCERPT_CHARS = 360  # characters shown of a related passage
 SHORT_ANSWER_CHARS = 120  # a longer span is shown inside its sentence, not as a headline
 LISTED_ARTICLES = 300  # articles listed in the collection panel (the filters reach all of them)
-METADATA_LABEL = {"author": "tác giả", "outlet": "nguồn đăng", "published": "ngày đăng"}
 # what a date range does, as Filters.allows does it: the stated date, else the one inferred from the text
 DATE_FILTER_NOTE = ("Lọc theo ngày dùng ngày đăng, hoặc ngày suy ra từ nội dung (ghi «khoảng …») khi trang không "
                     "ghi ngày; bài không rõ ngày, hay chỉ rõ năm, bị loại.")
@@ -360,7 +361,7 @@ def answer_lines(answer: Answer) -> list[str]:
     else:
         lines += [_quote_with_refs(answer), maybe_line(answer)]
     if answer.metadata:
-        lines.append(f"(Đây là {METADATA_LABEL.get(answer.metadata, answer.metadata)} của bài, lấy từ thông tin của trang.)")
+        lines.append(f"(Đây là {METADATA_NAMES.get(answer.metadata, answer.metadata)} của bài, lấy từ thông tin của trang.)")
     return lines
 
 
@@ -502,7 +503,7 @@ def answer_html(engine: Engine, answer: Answer, scope: str = "", collection: str
             parts.append(f'<p class="qa-lowconf" role="note"><strong>Độ tin cậy thấp</strong> '
                          f'({percent(answer.confidence)}): hãy đối chiếu với đoạn trích trước khi dùng.</p>')
     elif answer.metadata:
-        what = METADATA_LABEL.get(answer.metadata, answer.metadata)
+        what = METADATA_NAMES.get(answer.metadata, answer.metadata)
         if mode == "answer":
             parts.append(f'<p class="qa-short">{_br(span)}</p>')
         parts.append(f'<p class="qa-metadata-note">Đây là {esc(what)} của bài «{esc(title)}» {refs}, lấy từ thông tin '

@@ -5,7 +5,7 @@ import hashlib
 
 from .records import Article, Chunk
 from .settings import Settings
-from .vntext import canonical, sentence_spans
+from .text.vntext import canonical, sentence_spans
 
 
 def chunk_article(article: Article, settings: Settings) -> list[Chunk]:

@@ -9,8 +9,6 @@ from dataclasses import asdict
 
 from .errors import QAError
 
-EXAMPLE_QUESTION = "Quyết định số 17-QĐ/UBND được ban hành ngày nào?"
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(

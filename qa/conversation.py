@@ -15,8 +15,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .question import SUMMARY_WORDS
-from .vntext import clean_spaces, fold, has_diacritics
+from .text.vntext import clean_spaces, fold, has_diacritics
+from .text.vocabulary import (CODE_FOLDED, ENGLISH_QUESTION_PHRASES, PREPOSITIONS, QUESTION_PHRASES,
+                              QUESTION_PHRASES_MARKED, SUMMARY_WORDS, YEAR_FROM_1800, reads_as_english)
 
 MAX_FOLLOW_UP_WORDS = 8  # a follow-up fragment is short; a longer message is a question of its own
 
@@ -42,16 +43,7 @@ class Resolution:
 
 
 # ---- words ----------------------------------------------------------------------------------------
-# Question words, folded. "nào"/"gì" take the noun before them into the question phrase ("ngày nào").
-_WH_FOLDED = r"(?:bao nhieu|bao gio|khi nao|luc nao|hom nao|o dau|tai dau|den dau|vi sao|tai sao|the nao|ra sao|lam sao|" \
-             r"nhu the nao|ai|gi|nao|dau|may)"
-_WH_ENGLISH = r"(?:who|whom|whose|what|when|where|why|which|how many|how much|how)"
-# The same question words with their diacritics, for messages typed with them ("sao" is also "star").
-_WH_MARKED = r"(?:bao nhiêu|bao giờ|khi nào|lúc nào|hôm nào|ở đâu|tại đâu|đến đâu|vì sao|tại sao|thế nào|ra sao|làm sao|" \
-             r"như thế nào|ai|gì|nào|đâu|mấy)"
 _PARTICLES = r"(?:vậy|thế|à|ạ|nhỉ|nhé|nha|hả|hở|đây|thì|vay|the|a|nhi|nhe|ha|ho|day|thi|so|then|again)"
-_PREPOSITIONS = ("ở", "tại", "của", "với", "trong", "vào", "cho", "về", "o", "tai", "cua", "voi", "vao", "ve",
-                 "in", "at", "of", "for", "on", "from")
 # Grammatical words that open a predicate: the subject of a question ends before them.
 _PREDICATE = ("được", "đã", "sẽ", "đang", "bị", "có", "là", "do", "vừa", "mới", "đều", "cũng", "không",
               "duoc", "da", "se", "dang", "bi", "co", "la", "vua", "moi", "deu", "cung", "khong",
@@ -64,7 +56,6 @@ _PERSON_PREFIX = r"(?:ông|bà|anh|chị|đồng chí|đ/c|ong|ba|dong chi|mr\.?
 _DOC_WORD = r"(?:quyết định|quyet dinh|kế hoạch|ke hoach|chỉ thị|chi thi|nghị quyết|nghi quyet|nghị định|nghi dinh|" \
             r"thông tư|thong tu|công văn|cong van|kết luận|ket luan|quy định|quy dinh|thông báo|thong bao|luật|luat|" \
             r"decision|plan|directive|resolution|decree|circular|law)(?:\s+(?:số|so|no\.?))?"
-_CODE = r"\d+(?:[-/][\w.]+)+|\d+[a-zđ]*-[\w/-]+"
 # Places named by their number ("Quận 7", "phường 12", "ấp 3", "District 1"): the number is the name.
 _NUMBERED_PLACE = r"(?:quan|phuong|ap|thon|xom|khu pho|to dan pho|to|khu|district|ward)"
 # What follows a number when it counts something ("5 năm", "3 lần", "20%"): then it is no part of a name
@@ -75,7 +66,6 @@ _UNIT = r"(?:%|nam|thang|ngay|tuan|gio|phut|tuoi|nguoi|ho|lan|luot|ca|km|m|ha|ta
 _NAME_NUMBER = rf"(?:(?:so|no\.?)\s+)?\d+[a-z]?(?![\w/-])(?![.,]\d)(?!\s*{_UNIT}(?!\s*\d))"
 # Any other number, with what it counts ("60 tuổi", "số 18").
 _NUMBER = rf"(?<![\w/.,-])(?:(?:so|no\.?)\s+)?\d+(?:[.,]\d+)*(?:\s*{_UNIT})?(?![\w/-])"
-_YEAR = r"(?<![\w/.-])(?:1[89]|20)\d{2}(?![\w/-])"
 _PERIOD = (r"(?:quý|quy)\s+(?:[ivx]+|\d)(?:\s*/\s*\d{4})?|(?:tháng|thang)\s+\d{1,2}(?:\s*/\s*\d{4})?|"
            r"\d+\s+(?:tháng|thang)\s+(?:đầu|dau|cuối|cuoi)\s+(?:năm|nam)(?:\s+\d{4})?|"
            r"(?:giai đoạn|giai doan|nhiệm kỳ|nhiem ky)\s+\d{4}\s*[-–]\s*\d{4}|q[1-4](?:\s+\d{4})?|"
@@ -109,19 +99,15 @@ def _question_mark(text: str) -> str:
     return text[:1].upper() + text[1:] + "?" if text else text
 
 
-def _is_english(text: str) -> bool:
-    return not has_diacritics(text) and bool(re.search(rf"\b{_WH_ENGLISH}\b|\b(?:about|the|and|of)\b", text.lower()))
-
-
 def _wh_matches(text: str) -> list[re.Match]:
     """Question words in `text` (offsets into it): marked forms when it has diacritics, folded otherwise."""
     if has_diacritics(text):
-        pattern, haystack = rf"(?<!\w){_WH_MARKED}(?!\w)", text.lower()
+        pattern, haystack = rf"(?<!\w){QUESTION_PHRASES_MARKED}(?!\w)", text.lower()
     else:
-        pattern, haystack = rf"(?<!\w)(?:{_WH_FOLDED}|{_WH_ENGLISH})(?!\w)", text.lower()
+        pattern, haystack = rf"(?<!\w)(?:{QUESTION_PHRASES}|{ENGLISH_QUESTION_PHRASES})(?!\w)", text.lower()
     if len(haystack) != len(text):
         haystack = _fold(text)
-        pattern = rf"(?<!\w)(?:{_WH_FOLDED}|{_WH_ENGLISH})(?!\w)"
+        pattern = rf"(?<!\w)(?:{QUESTION_PHRASES}|{ENGLISH_QUESTION_PHRASES})(?!\w)"
     return list(re.finditer(pattern, haystack))
 
 
@@ -148,12 +134,12 @@ def slots(text: str) -> list[Slot]:
 
     for m in re.finditer(rf"(?<!\w)(?:{_PERIOD})(?!\w)", folded):
         found.append(Slot("period", m.start(), m.end(), m.start()))
-    for m in re.finditer(rf"(?<!\w)(?:({_DOC_WORD})\s+)?({_CODE}|\d+)(?!\w)", folded):
+    for m in re.finditer(rf"(?<!\w)(?:({_DOC_WORD})\s+)?({CODE_FOLDED}|\d+)(?!\w)", folded):
         if free(m.start(), m.end()) and re.search(r"[a-z]", m.group(2)):
             found.append(Slot("code", m.start(), m.end(), m.start(2)))
         elif free(m.start(), m.end()) and m.group(1):  # "Quyết định 17": a numbered document
             found.append(Slot("code", m.start(), m.end(), m.start(2)))
-    for m in re.finditer(rf"(?<!\w)(?:(?:năm|nam|in)\s+)?({_YEAR})", folded):
+    for m in re.finditer(rf"(?<!\w)(?:(?:năm|nam|in)\s+)?({YEAR_FROM_1800})", folded):
         if free(m.start(1), m.end(1)):
             found.append(Slot("year", m.start(), m.end(), m.start(1)))
     for m in re.finditer(rf"(?<!\w){_NUMBERED_PLACE}\s+({_NAME_NUMBER})", folded):
@@ -207,7 +193,7 @@ def _capitalised_runs(text: str) -> list[tuple[int, int]]:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if not tok.group()[:1].isupper() or re.fullmatch(rf"{_WH_ENGLISH}|{_ENGLISH_AUX}", tok.group().lower()):
+        if not tok.group()[:1].isupper() or re.fullmatch(rf"{ENGLISH_QUESTION_PHRASES}|{_ENGLISH_AUX}", tok.group().lower()):
             i += 1
             continue
         j = i
@@ -268,9 +254,9 @@ def _without_question_phrase(question: str) -> tuple[str, str]:
     """(the question without its question phrase and final mark, the phrase) — "Quyết định X được ban
     hành vào ngày nào?" -> ("Quyết định X được ban hành", "vào ngày nào")."""
     text = _strip_end(question)
-    if _is_english(text):
-        m = re.match(rf"\s*({_WH_ENGLISH}(?:\s+\w+)??\s+{_ENGLISH_AUX})\s+", text, re.IGNORECASE) or \
-            re.match(rf"\s*({_WH_ENGLISH})\s+", text, re.IGNORECASE)
+    if reads_as_english(text):
+        m = re.match(rf"\s*({ENGLISH_QUESTION_PHRASES}(?:\s+\w+)??\s+{_ENGLISH_AUX})\s+", text, re.IGNORECASE) or \
+            re.match(rf"\s*({ENGLISH_QUESTION_PHRASES})\s+", text, re.IGNORECASE)
         if m:
             return text[m.end():].strip(), m.group(1)
         return text, ""
@@ -376,23 +362,23 @@ def _is_fragment(bare: str) -> bool:
         return False
     if any(s.kind != "number" for s in slots(bare)):
         return False
-    pointing = bool(_ANAPHOR_MARKED.search(bare) or (_is_english(bare) and _ANAPHOR_ENGLISH.search(bare)))
+    pointing = bool(_ANAPHOR_MARKED.search(bare) or (reads_as_english(bare) and _ANAPHOR_ENGLISH.search(bare)))
     return len(words) <= 3 or pointing
 
 
 def _swapped(before: str, phrase: str) -> tuple[str, str]:
     """The previous question with `phrase` in place of what it names of the same kind (or added to it)."""
     phrase = phrase.strip()
-    head = re.match(rf"(?:{'|'.join(_PREPOSITIONS)})\s+(?=\S)", _fold(phrase))
+    head = re.match(rf"(?:{'|'.join(PREPOSITIONS)})\s+(?=\S)", _fold(phrase))
     kernel = phrase[head.end():] if head and not re.match(r"(?:nam|in)\s+\d", _fold(phrase)) else phrase
     new = _kind_of(kernel)
-    english = _is_english(before)
+    english = reads_as_english(before)
     target = _target(slots(before), new, kernel, before) if new is not None else None
     if target is not None:
         a, b, replacement = _replacement(before, target, kernel, new)
         return _question_mark(before[:a] + replacement + before[b:]), "swap"
     if new is not None and new.kind == "year":
-        digits = re.search(_YEAR, kernel).group()
+        digits = re.search(YEAR_FROM_1800, kernel).group()
         return _question_mark(f"{_strip_end(before)} {'in' if english else 'năm'} {digits}"), "append"
     if new is not None and new.kind == "period":
         return _question_mark(f"{_strip_end(before)} {kernel}"), "append"
@@ -433,7 +419,7 @@ def _replacement(before: str, target: Slot, kernel: str, new: Slot) -> tuple[int
     numbered place ("Quận 7") is its number, so "Cẩm Lệ" replaces all of it; "Ba Đình" of "Quận Ba Đình"
     is the name, so "Tây Hồ" gives "Quận Tây Hồ"."""
     if new.kind == "year":
-        digits = re.search(_YEAR, kernel)
+        digits = re.search(YEAR_FROM_1800, kernel)
         return target.body, target.end, digits.group() if digits else kernel
     bare_number = re.fullmatch(r"(?:(?:số|so|no\.?)\s+)?(\d+\w*)", kernel.strip(), re.IGNORECASE)
     if new.kind == "number" and bare_number:  # "còn 12?": the number changes, the rest of the name stays
@@ -456,16 +442,16 @@ def _with_new_question_word(before: str, fragment: str) -> str:
     "Quận Y tổ chức bao nhiêu hội nghị?" -> "Quận Y tổ chức hội nghị khi nào?"."""
     core, _ = _without_question_phrase(before)
     wh = _wh_matches(fragment)
-    only_wh = not re.sub(rf"(?<!\w)(?:{'|'.join(_PREPOSITIONS)}|{_PARTICLES})(?!\w)", " ",
+    only_wh = not re.sub(rf"(?<!\w)(?:{'|'.join(PREPOSITIONS)}|{_PARTICLES})(?!\w)", " ",
                          (fragment[:wh[0].start()] + fragment[wh[-1].end():]).lower()).strip() if wh else False
     if only_wh:
-        if _is_english(before) and _is_english(fragment):
-            m = re.match(rf"\s*{_WH_ENGLISH}\b", _strip_end(before), re.IGNORECASE)
+        if reads_as_english(before) and reads_as_english(fragment):
+            m = re.match(rf"\s*{ENGLISH_QUESTION_PHRASES}\b", _strip_end(before), re.IGNORECASE)
             if m:  # "When was X issued?" + "where?" -> "Where was X issued?"
                 return _question_mark(_strip_end(fragment) + _strip_end(before)[m.end():])
         return _question_mark(f"{core} {_strip_end(fragment)}")
-    subject = _subject(core, _is_english(before))
-    pointer = _ANAPHOR_MARKED.search(fragment) or (_ANAPHOR_ENGLISH.search(fragment) if _is_english(fragment) else None)
+    subject = _subject(core, reads_as_english(before))
+    pointer = _ANAPHOR_MARKED.search(fragment) or (_ANAPHOR_ENGLISH.search(fragment) if reads_as_english(fragment) else None)
     if pointer:
         return _question_mark(fragment[:pointer.start()] + subject + fragment[pointer.end():])
     if wh and wh[0].start() == 0:  # "ai ký" + subject: the subject is what is asked about

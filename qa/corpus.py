@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .errors import CorpusError
 from .records import Article
-from .vntext import clean_spaces, fold
+from .text.vntext import clean_spaces, fold
 
 MAX_FILE_BYTES = 5_000_000  # ~1,000 news articles; a bigger "article" is a dump to split first
 MAX_ARCHIVE_BYTES = 200_000_000  # .jsonl/.csv exports are read row by row, never whole

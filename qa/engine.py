@@ -27,7 +27,7 @@ from .records import Answer, Article, Chunk, Hit
 from .sentences import SentenceTable, article_sentences
 from .sentences import embedding_text as sentence_text
 from .settings import Settings
-from .vntext import canonical, clean_spaces
+from .text.vntext import canonical, clean_spaces
 
 if TYPE_CHECKING:  # pragma: no cover
     from .llm import LLMAnswerer, LLMConfig, LLMResult

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import QAError
-from .vntext import search_form
+from .text.vntext import search_form
 
 SINGLE_VALUE_TYPES = {"date", "number", "person", "document", "metadata", "place", "organization"}
 

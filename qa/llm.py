@@ -35,9 +35,9 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import QAError, QuestionError
-from .glossary import is_english
 from .records import Article, Hit
-from .vntext import fold
+from .text.vntext import fold
+from .text.vocabulary import is_english
 
 log = logging.getLogger("qa.llm")
 

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .glossary import english_to_vietnamese, expand_abbreviations, is_english
-from .vntext import fold, has_diacritics, search_form
+from .text.glossary import english_to_vietnamese, expand_abbreviations
+from .text.vntext import fold, has_diacritics, search_form
+from .text.vocabulary import CODE, ENGLISH_QUESTION_WORDS, NUMBER, QUESTION_WORDS, SUMMARY_WORDS, YEAR, is_english
 
-# "Summarise", "the main points": a question that asks for a summary (run on the folded question, or on English).
-SUMMARY_WORDS = re.compile(r"\b(?:tom tat|tom luoc|noi dung chinh|y chinh|summari[sz]e|summary|main points|key points)\b")
 # Asked types, from the question words (patterns run on the folded question, or on English).
 # Order matters: the first that matches wins ("ai viết bài" asks for the author, not any person).
 _ASKED: list[tuple[str, re.Pattern]] = [
@@ -48,17 +47,8 @@ _ASKED: list[tuple[str, re.Pattern]] = [
     ("list", re.compile(r"\b(nhung|cac) (\w+ ){0,3}(nao|gi)\b|\bgom (nhung )?(gi|nao)\b|\bwhich (\w+ )?\w+s\b|\bwhat (\w+ )?(tasks|measures|solutions|contents|things)\b")),
     ("manner", re.compile(r"\b(nhu the nao|the nao|ra sao|bang cach nao|lam sao|how did|how does|how do|how is|how are|how was|how were|in what way)\b")),
 ]
-# Question words: the gap the answer fills. Not content to be matched in the article.
-_WH_FOLDED = {"ai", "gi", "nao", "dau", "may", "sao", "bao", "nhieu", "gio", "khong", "chua", "nhi", "vay", "the",
-              "a", "u", "ha", "nhe", "hay"}
-_WH_PHRASES = re.compile(r"\b(bao nhieu|bao gio|khi nao|the nao|nhu the nao|o dau|tai dau|la gi|la ai|vi sao|tai sao|nao|gi|ai|dau|may)\b")
-_ENGLISH_WH = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how"}
 # Chat filler around a question ("cho mình hỏi", "vậy", "ạ"): not content.
 _FILLER = re.compile(r"\b(cho (minh|em|toi|to|tui) hoi|xin hoi|cho hoi|ban oi|ad oi|oi|a|nhe|nha|vay|the|nhi|ha|hả|voi)\b")
-_YEAR = re.compile(r"(?<![\w/.-])(?:1[0-9]|20)\d{2}(?![\w/-])")
-_NUMBER = re.compile(r"(?<![\w/.-])\d+(?:[.,]\d+)*(?![\w/-])")
-_CODE = re.compile(r"\b\d+[-/][\w/-]*[^\W\d_][\w/-]*|\b[A-ZĐ]+[-/]\d[\w/-]*")
-_ACRONYM = re.compile(r"\b[A-ZĐ]{2,}[A-ZĐ&]*\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +86,6 @@ class Question:
 
 ASKED_TYPES = ("summary", "photo", "author", "outlet", "published", "role", "reason", "date", "number", "person",
                "organization", "place", "document", "list", "manner", "fact")
-METADATA_TYPES = ("author", "outlet", "published", "photo")
 
 
 def asked_type(question: str) -> str:
@@ -115,8 +104,8 @@ def analyse(question: str, df=None, n_docs: int = 0) -> Question:
     asked = asked_type(question)
     terms = _terms(question, english, df, n_docs)
     names = _names(question, english)
-    years = tuple(dict.fromkeys(_YEAR.findall(question)))
-    numbers = tuple(dict.fromkeys(n for n in _NUMBER.findall(question) if n not in years))
+    years = tuple(dict.fromkeys(YEAR.findall(question)))
+    numbers = tuple(dict.fromkeys(n for n in NUMBER.findall(question) if n not in years))
     before, after, noun = _around_question_word(folded) if not english else ((), (), _english_noun(question))
     return Question(text=question, folded=folded, english=english, asked=asked, terms=terms, names=names,
                     years=years, numbers=numbers, before_wh=before, after_wh=after, asked_noun=noun)
@@ -144,7 +133,7 @@ def _terms(question: str, english: bool, df, n_docs: int) -> tuple[Term, ...]:
         words = re.findall(r"\w+(?:[-/.]\w+)*", search_form(text))
         kept = []
         for w in words:
-            if fold(w) in _WH_FOLDED or (english and w in _ENGLISH_WH):
+            if fold(w) in QUESTION_WORDS or (english and w in ENGLISH_QUESTION_WORDS):
                 kept.append(None)
                 continue
             exact = keep_exact and has_diacritics(w)
@@ -187,9 +176,9 @@ def _names(question: str, english: bool = False) -> tuple[str, ...]:
     """
     names: list[str] = []
     text = question.replace("’s", "").replace("'s", "")
-    for m in _CODE.finditer(text):
+    for m in CODE.finditer(text):
         names.append(fold(m.group()))
-    text = _CODE.sub(lambda m: " " * len(m.group()), text)  # a code's letters are not names of their own
+    text = CODE.sub(lambda m: " " * len(m.group()), text)  # a code's letters are not names of their own
     tokens = list(re.finditer(r"[^\W\d_]+", text))
     runs: list[list[str]] = []
     run: list[str] = []

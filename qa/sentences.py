@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import IndexProblem
 from .records import Article
-from .vntext import canonical, sentence_spans
+from .text.vntext import canonical, sentence_spans
 
 
 def article_sentences(article: Article) -> list[tuple[int, int]]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+from .text.vocabulary import DOCUMENT_CODE, PLACE_PREPOSITIONS
+
 Span = tuple[int, int]
 
 # Upper-case letters (Latin with Vietnamese diacritics included): re has no \p{Lu}, so spell them out.
@@ -40,10 +42,6 @@ _NUMBER = re.compile(
     r"(?:\d+(?:[.,]\d+)*(?:\s*[-–]\s*\d+(?:[.,]\d+)*)?|(?:" + _NUMBER_WORDS + r")(?:\s+(?:" + _NUMBER_WORDS + r"))*)"
     r"(?:\s*" + _UNITS + r")?(?![\w])",
     re.IGNORECASE,
-)
-_CODE = re.compile(
-    r"(?:(?:Quyết định|Kế hoạch|Chỉ thị|Nghị quyết|Kết luận|Thông tư|Nghị định|Quy định|Hướng dẫn|Công văn|Thông báo|"
-    r"Luật|Pháp lệnh|Tờ trình|Báo cáo)\s+(?:số\s+)?)?\d+(?:/\d{4})?[-/][A-ZĐ][\wĐđ]*(?:[/-][\wĐđ]+)*"
 )
 _LAW = re.compile(rf"(?:Luật|Bộ luật|Pháp lệnh|Hiến pháp|Hiệp định|Hiệp ước|Công ước|Nghị quyết|Chỉ thị|Quyết định|Kế hoạch)"
                   rf"(?:\s+(?:số\s+)?(?:{_CAP_WORD}|[a-zđà-ỹ]+|\d[\w/-]*)){{1,10}}?(?=\s*[,;.()]|\s+(?:và|của|do|được|đã|về|ngày)\b|$)")
@@ -186,16 +184,13 @@ def places(sentence: str) -> list[Span]:
         if not cue:
             continue
         spans.append(m.span())
-        if window[cue.start():].strip().lower() not in _PREPOSITIONS:
+        if window[cue.start():].strip().lower() not in PLACE_PREPOSITIONS:
             spans.append((m.start() - (len(window) - cue.start()), m.end()))
     return spans
 
 
-_PREPOSITIONS = {"tại", "ở", "đến", "về", "tới", "từ", "thuộc", "trên địa bàn"}
-
-
 def documents(sentence: str) -> list[Span]:
-    spans = [m.span() for m in _CODE.finditer(sentence)]
+    spans = [m.span() for m in DOCUMENT_CODE.finditer(sentence)]
     spans += [m.span() for m in _LAW.finditer(sentence)]
     spans += [m.span(1) for m in _QUOTED.finditer(sentence)]
     return spans
@@ -255,14 +250,6 @@ ANSWERS: dict[str, set[str]] = {
     "place": {"place", "capital"}, "document": {"document", "quote", "capital"},
     "list": {"clause"}, "reason": {"clause"}, "manner": {"clause"}, "summary": {"clause"}, "fact": set(),
 }
-
-
-def extractor(kind: str) -> Callable[[str], list[Span]]:
-    """The extractor for a span kind; an unknown kind is an error that lists the known ones."""
-    try:
-        return EXTRACTORS[kind]
-    except KeyError:
-        raise ValueError(f"unknown span kind {kind!r}; choose one of {', '.join(sorted(EXTRACTORS))}") from None
 
 
 def all_spans(sentence: str) -> list[tuple[str, Span]]:

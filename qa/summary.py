@@ -24,7 +24,7 @@ from . import spans as span_kinds
 from .question import Question
 from .records import Answer, Article, Hit
 from .sentences import SentenceTable
-from .vntext import fold
+from .text.vntext import fold
 
 METHODS = ("key-facts", "centroid")
 # The signals a sentence is scored on, in the order of SummarySettings.weights.

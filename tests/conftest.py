@@ -234,7 +234,7 @@ class HashEmbedder:
 
         import numpy as np
 
-        from qa.vntext import fold
+        from qa.text.vntext import fold
 
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):

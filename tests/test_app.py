@@ -27,7 +27,7 @@ from qa import chatview as view
 from qa.engine import MAX_QUESTION_CHARS, Engine
 from qa.errors import QAError
 from qa.records import Answer, Hit
-from qa.vntext import sentence_spans
+from qa.text.vntext import sentence_spans
 
 ROOT = Path(__file__).resolve().parents[1]
 CANONICAL = "Quyết định 2200-QĐ/TU được ban hành ngày nào?"

@@ -9,7 +9,7 @@ import pytest
 
 from qa.conversation import Previous, is_summary_request, match_title, resolve, slots, split_questions
 from qa.question import analyse
-from qa.vntext import fold
+from qa.text.vntext import fold
 
 PLACE_Q = "Quận Ba Đình tổ chức bao nhiêu hội nghị tiếp dân năm 2023?"
 DOC_Q = "Kế hoạch 15-KH/UBND được ban hành ngày nào?"

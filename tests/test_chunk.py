@@ -10,7 +10,7 @@ from conftest import SEED_IDS
 from qa.chunk import chunk_article, embedding_text
 from qa.records import Article
 from qa.settings import Settings
-from qa.vntext import canonical, fold, sentence_spans
+from qa.text.vntext import canonical, fold, sentence_spans
 
 S = Settings()
 

@@ -6,7 +6,7 @@ import unicodedata
 import pytest
 
 from qa.lexical import query_terms
-from qa.vntext import canonical, clean_spaces, fold, has_diacritics, search_form, sentence_spans, tokens, words
+from qa.text.vntext import canonical, clean_spaces, fold, has_diacritics, search_form, sentence_spans, tokens, words
 
 
 def nfd(text: str) -> str:

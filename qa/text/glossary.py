@@ -132,9 +132,6 @@ ENGLISH: dict[str, list[str]] = {
 
 _PHRASES = sorted(ENGLISH, key=lambda p: -len(p))
 _PHRASE_RE = re.compile(r"(?<![\w'])(" + "|".join(re.escape(p) for p in _PHRASES) + r")(?![\w'])")
-_ENGLISH_FUNCTION = {"the", "of", "in", "which", "what", "who", "when", "how", "did", "does", "is", "was", "were",
-                     "are", "for", "with", "and", "to", "by", "many", "much", "whom", "where", "why", "on", "at",
-                     "this", "that", "an", "a", "from", "about", "has", "have", "do"}
 
 
 def english_to_vietnamese(question: str) -> list[str]:
@@ -161,11 +158,4 @@ def expand_abbreviations(text: str) -> list[str]:
         if key in capitals or (len(key) >= 4 and key in lowered):
             out.extend(forms)
     return out
-
-
-def is_english(question: str) -> bool:
-    """Mostly English words: many ASCII function words and few Vietnamese-only letters."""
-    words = re.findall(r"[A-Za-z']+", question.lower())
-    hits = sum(w in _ENGLISH_FUNCTION for w in words)
-    return hits >= 2 and hits >= len(words) * 0.15
 

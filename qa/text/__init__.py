@@ -1,0 +1,1 @@
+"""Text: Vietnamese normalisation and folding, sentence splitting, the glossary and the shared vocabulary."""
