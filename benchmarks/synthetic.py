@@ -325,7 +325,7 @@ _LAST_NAMES = ["Anh", "Hà", "Long", "Hương", "Nam", "Vân", "Sơn", "Trang", 
 
 def real_sentences(seeds: Path) -> tuple[list[str], list[str]]:
     """(sentences, titles) of the real articles in `seeds`, as cleaned by hoi-dap."""
-    from qa.corpus import read_corpus
+    from qa.ingest.corpus import read_corpus
     from qa.text.vntext import sentence_spans
 
     articles, _ = read_corpus(seeds)

@@ -13,8 +13,8 @@ import numpy as np
 
 from . import store
 from .backend import LocalBackend
-from .chunk import chunk_article, embedding_text
-from .corpus import read_corpus
+from .ingest.chunk import chunk_article, embedding_text
+from .ingest.corpus import read_corpus
 from .dense import DenseIndex, choose_kind
 from .embed import Embedder, get_embedder
 from .errors import IndexProblem, ModelError, QAError, QuestionError

@@ -83,7 +83,7 @@ def seed_hashes(seeds: Path) -> dict[str, str]:
     The same walk as the reader (subfolders, links inside the folder). A file over the size limit,
     which the reader skips unread, is fingerprinted by its size and modification time instead.
     """
-    from .corpus import walk_seeds
+    from .ingest.seeds import walk_seeds
 
     files, _ = walk_seeds(seeds)
 

@@ -119,7 +119,7 @@ def repo() -> Path:
 @pytest.fixture(scope="session")
 def seed_articles():
     """The articles of seeds/, cleaned now (not read from the index), by id."""
-    from qa.corpus import read_corpus
+    from qa.ingest.corpus import read_corpus
 
     articles, problems = read_corpus(SEEDS)
     assert problems == []
@@ -129,7 +129,7 @@ def seed_articles():
 @pytest.fixture(scope="session")
 def seed_chunks(seed_articles):
     """A fresh chunking of seeds/ with the default settings, by article id."""
-    from qa.chunk import chunk_article
+    from qa.ingest.chunk import chunk_article
     from qa.settings import Settings
 
     return {aid: chunk_article(a, Settings()) for aid, a in seed_articles.items()}

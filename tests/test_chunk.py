@@ -7,7 +7,7 @@ import re
 import pytest
 from conftest import SEED_IDS
 
-from qa.chunk import chunk_article, embedding_text
+from qa.ingest.chunk import chunk_article, embedding_text
 from qa.records import Article
 from qa.settings import Settings
 from qa.text.vntext import canonical, fold, sentence_spans

@@ -7,7 +7,9 @@ import unicodedata
 import pytest
 from conftest import ALPHA, ALPHA_PARAGRAPHS, ALPHA_TITLE, BETA, BETA_TITLE, SEED_IDS, SEEDS, normalise_ws
 
-from qa.corpus import MAX_FILE_BYTES, parse_article, read_article, read_corpus
+from qa.ingest.corpus import read_article, read_corpus
+from qa.ingest.page import parse_article
+from qa.ingest.seeds import MAX_FILE_BYTES
 from qa.errors import CorpusError
 
 # ---- what each seed page is, stated by a reader of the raw files -----------------------------------

@@ -66,7 +66,7 @@ def test_every_library_qa_imports_is_a_declared_dependency():
 
 def test_what_the_html_reader_needs_is_required_not_optional():
     """trafilatura imports justext, which imports lxml.html.clean: lxml >= 5.2 ships that as lxml_html_clean."""
-    from qa.readers import HTML_PACKAGES
+    from qa.ingest.readers import HTML_PACKAGES
 
     required = _declared()[""]
     assert {p.replace("_", "-") for p in HTML_PACKAGES} <= required

@@ -23,7 +23,7 @@ from conftest import ALPHA, ALPHA_TITLE, BETA, INDEX, SEEDS
 
 import qa
 from qa import store
-from qa.corpus import read_corpus
+from qa.ingest.corpus import read_corpus
 from qa.engine import Engine
 
 CANONICAL = "Quyết định 2200-QĐ/TU được ban hành ngày nào?"
@@ -253,7 +253,7 @@ def _embedded(stdout: str) -> int:
 
 def _unembedded(seeds: Path, index: Path) -> int:
     """How many chunks of `seeds` have no vector in `index` yet (what a build from it must embed)."""
-    from qa.chunk import chunk_article, embedding_text
+    from qa.ingest.chunk import chunk_article, embedding_text
     from qa.settings import DEFAULT_MODEL, Settings
 
     have = set(store.load(index).embed_hashes)

@@ -17,9 +17,11 @@ from conftest import SEED_IDS, SEEDS
 import qa
 from qa import store
 from qa.cli import main
-from qa.corpus import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, parse_article, read_article, read_corpus, title_from_name
+from qa.ingest.corpus import read_article, read_corpus
+from qa.ingest.page import parse_article, title_from_name
+from qa.ingest.seeds import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES
 from qa.engine import Engine
-from qa.readers import parse_markdown
+from qa.ingest.readers import parse_markdown
 
 SHAPES = Path(__file__).parent / "data" / "shapes"
 

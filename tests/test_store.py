@@ -14,8 +14,8 @@ from conftest import ALPHA, ALPHA_TITLE, BETA, BETA_TITLE, INDEX, SEED_IDS, SEED
 
 import qa
 from qa import store
-from qa.chunk import chunk_article
-from qa.corpus import read_corpus
+from qa.ingest.chunk import chunk_article
+from qa.ingest.corpus import read_corpus
 from qa.engine import Engine
 from qa.errors import CorpusError, QAError
 from qa.lexical import query_terms

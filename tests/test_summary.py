@@ -161,7 +161,7 @@ def test_the_facts_measure_counts_each_fact_the_summary_contains(bench):
 
 
 def test_the_facts_file_is_well_formed_and_every_fact_is_in_its_article(bench):
-    from qa.corpus import read_corpus
+    from qa.ingest.corpus import read_corpus
 
     facts = bench.read_facts()
     prefixes = [folder.relative_to(REPO).as_posix() + "/" for folder in bench.SETS.values()]

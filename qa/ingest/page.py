@@ -1,35 +1,21 @@
-"""Read a seeds folder into clean Article records: walk it, read each file by its format, clean the text.
-
-Plain text (.txt and any other text file) is read here; Markdown, saved web pages (.html/.htm) and
-archives (.jsonl/.csv) in `qa/readers.py`, which hand their text to the same rules. Every file ends
-up either indexed or named as a Problem with its reason.
+"""Plain text and scraped pages into an Article: the title, the body without the site's chrome, byline, outlet, date line.
 
 Scraped pages come from Vietnamese news sites with their chrome still in them: comment boxes, form
 errors, view counters, date widgets, image file names, diacritic-less URL slugs and blocks of
 unrelated "related news" teasers. The rules below describe those shapes rather than listing the
 exact strings, so new articles from the same sites clean the same way, and clean text passes
-through them unchanged.
+through them unchanged. The other formats (qa/ingest/readers.py) hand their text to `parse_article` too.
 """
 from __future__ import annotations
 
-import errno
-import hashlib
-import os
 import re
-import stat
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
-from .errors import CorpusError
-from .records import Article
-from .text.vntext import clean_spaces, fold
-
-MAX_FILE_BYTES = 5_000_000  # ~1,000 news articles; a bigger "article" is a dump to split first
-MAX_ARCHIVE_BYTES = 200_000_000  # .jsonl/.csv exports are read row by row, never whole
-ARCHIVE_SUFFIXES = (".jsonl", ".csv")
-HTML_SUFFIXES = (".html", ".htm")
-MARKDOWN_SUFFIXES = (".md", ".markdown")
+from ..errors import CorpusError
+from ..records import Article
+from ..text.vntext import clean_spaces, fold
+from .dates import DMY, infer_date, iso_date, valid_date
 
 # Interface labels of news sites and comment forms: a line that is only one of these is chrome.
 _UI_LABEL = re.compile(
@@ -52,7 +38,6 @@ _URL_LINE = re.compile(r"^(?:url\s*:\s*)?(https?://\S+)$", re.IGNORECASE)
 _DOMAIN_LINE = re.compile(r"^(?:www\.)?((?:[a-z0-9-]+\.)+(?:vn|com|net|org|info|gov\.vn|edu\.vn))/?$", re.IGNORECASE)
 # "(ĐTO) Thực hiện..." / "(Baodongthap.vn) – Chiều 3/2..." : the outlet opens the lead paragraph.
 _OUTLET_TAG = re.compile(r"^\(([^()\d]{2,40})\)\s*[-–—]?\s*(?=\S)")
-_DMY = r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})"
 _TIME = r"\d{1,2}\s*[:h]\s*\d{2}(?:\s*(?:am|pm|sa|ch))?"
 _WEEKDAY = r"(?:thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s+nhật)"
 # A date/time metadata line: dates, times, pipes and labels only ("20:32 | 04/11/2019",
@@ -72,7 +57,6 @@ _ASCII_WORD = re.compile(r"[a-z0-9]+")
 # A headline does not end like a sentence or a clause; "?" and "!" headlines exist, "..." ones are cut text.
 _CLAUSE_END = re.compile(r"[.,;:…]$")
 _LETTER = re.compile(r"[^\W\d_]")
-
 # ---- bylines -------------------------------------------------------------------------------------
 # "Bài, ảnh: Minh Anh" / "Bài và ảnh: ..." / "Bài: ..." / "Tin, ảnh: ...": the writer, named as such.
 _CREDIT = re.compile(r"^(?:bài|tin|bài viết|nhóm pv)(?:\s*(?:,|và|&|-|\+)\s*ảnh)?\s*:\s*(.+)$", re.IGNORECASE)
@@ -82,269 +66,8 @@ _THEO = re.compile(r"^theo\s+(.+)$", re.IGNORECASE)
 _OUTLET_WORDS = re.compile(r"^(?:báo|tạp chí|đài|cổng|trang|thông tấn|tin tức|kênh|tuần báo|nhật báo)\b",
                            re.IGNORECASE)
 
-# ---- dates implied by the text -------------------------------------------------------------------
-# A day/month opening the lead ("Ngày 28/4,", "Sáng 4.7,", "Chiều 1/7") or a clause of it with a time of
-# day (", sáng ngày 4/11,"). ", ngày 31/01/2019" after a document's number dates the document, not the event.
-_DAY_MONTH = r"(\d{1,2})\s*[/.]\s*(\d{1,2})(?:\s*[/.]\s*(\d{4}))?(?![\d/.]*\d)"
-_TIME_OF_DAY = r"(?:rạng\s+sáng|sáng|trưa|chiều|tối|đêm)\s+(?:hôm\s+)?(?:ngày\s+)?"
-_LEAD_DAY = re.compile(
-    r"(?:^(?:" + _TIME_OF_DAY + r"|(?:hôm|ngày)\s+)|[,;]\s*" + _TIME_OF_DAY + ")" + _DAY_MONTH, re.IGNORECASE
-)
-# Periods an article reports on or plans for, which name the year it was written in:
-# "quý I/2020", "6 tháng đầu năm 2024", "6 tháng cuối năm 2024", "chương trình công tác năm 2019".
-# Each gives (year, the month by which that period is over); a report on it comes on or after that month.
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
-_PERIODS: list[tuple[re.Pattern, object]] = [
-    (re.compile(r"\bquý\s+(iv|i{1,3}|[1-4])\s*(?:/\s*|năm\s+)(\d{4})\b", re.IGNORECASE),
-     lambda m: (int(m.group(2)), 3 * (_ROMAN.get(m.group(1).lower()) or int(m.group(1))))),
-    (re.compile(r"\b(\d{1,2})\s+tháng\s+đầu\s+năm\s+(\d{4})\b", re.IGNORECASE),
-     lambda m: (int(m.group(2)), int(m.group(1)))),
-    (re.compile(r"\b(\d{1,2})\s+tháng\s+cuối\s+năm\s+(\d{4})\b", re.IGNORECASE),
-     lambda m: (int(m.group(2)), 1)),
-    (re.compile(r"\b(?:chương trình công tác|kế hoạch công tác|chủ đề)\s+năm\s+(\d{4})\b", re.IGNORECASE),
-     lambda m: (int(m.group(1)), 1)),
-]
-_LEAD_PARAGRAPHS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """A seed file (or a row of an archive) that could not be read, or was left out, and why."""
-
-    source: str
-    message: str
-
-    def __str__(self) -> str:
-        # a file name may hold newlines or undecodable bytes: show it on one printable line
-        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in self.source)
-        return f"{shown}: {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class SeedFile:
-    """A file of the seeds folder to read: where it is, its name in the index, its size when walked."""
-
-    path: Path  # to open (inside the seeds folder, or a symbolic link that resolves inside it)
-    name: str  # path relative to the seeds folder with "/" separators: the article's `source`
-    size: int
-    mtime_ns: int
-
-    @property
-    def limit(self) -> int:
-        return MAX_ARCHIVE_BYTES if self.name.lower().endswith(ARCHIVE_SUFFIXES) else MAX_FILE_BYTES
-
-
-# ---- walking the seeds folder --------------------------------------------------------------------
-
-def walk_seeds(seeds: str | Path) -> tuple[list[SeedFile], list[Problem]]:
-    """Every file under a seeds folder, subfolders included, in path order; and what was left out.
-
-    Symbolic links are followed when they resolve inside the seeds folder; links that leave it,
-    dangling links, loops and hidden files or folders are named as problems. Nothing is read here
-    (only `stat`), so `store.seed_hashes` and `read_corpus` see exactly the same files.
-    """
-    folder = Path(seeds)
-    if not folder.is_dir():
-        raise CorpusError(f"seeds folder {str(folder)!r} does not exist (pass --seeds DIR)")
-    root = Path(os.path.realpath(folder))
-    files: list[SeedFile] = []
-    problems: list[Problem] = []
-    seen_files: dict[str, str] = {}  # real path -> the name it was first reached by
-    seen_dirs: dict[str, str] = {str(root): "."}
-    _walk_dir(folder, "", root, [str(root)], seen_dirs, seen_files, files, problems)
-    return files, problems
-
-
-def _walk_dir(folder: Path, prefix: str, root: Path, stack: list[str], seen_dirs: dict[str, str],
-              seen_files: dict[str, str], files: list[SeedFile], problems: list[Problem]) -> None:
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError as exc:
-        problems.append(Problem(prefix.rstrip("/") or ".", f"cannot read this folder ({exc.strerror})"))
-        return
-    for entry in entries:
-        name = prefix + entry.name
-        if entry.name.startswith("."):
-            kind = "folder" if entry.is_dir(follow_symlinks=False) else "file"
-            problems.append(Problem(name, f"hidden {kind}; rename it to index it"))
-            continue
-        path = Path(entry.path)
-        linked = entry.is_symlink()
-        try:
-            info = os.stat(path)  # follows links: a loop or a dangling link fails here
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                problems.append(Problem(name, "symbolic link loop; not followed"))
-            elif linked and exc.errno == errno.ENOENT:
-                problems.append(Problem(name, f"broken symbolic link (its target {os.readlink(path)} does not exist)"))
-            else:
-                problems.append(Problem(name, f"cannot read ({exc.strerror})"))
-            continue
-        real = os.path.realpath(path)
-        if linked and not Path(real).is_relative_to(root):
-            problems.append(Problem(name, f"symbolic link to {real}, outside the seeds folder; not followed"))
-            continue
-        if stat.S_ISDIR(info.st_mode):
-            if (path / "manifest.json").is_file() and (path / "chunks.jsonl").is_file():
-                problems.append(Problem(name, "a hoi-dap index folder, not articles; not read"))
-            elif real in stack:
-                problems.append(Problem(name, f"symbolic link loop (leads back to {seen_dirs[real]}); not followed"))
-            elif real in seen_dirs:
-                problems.append(Problem(name, f"same folder as {seen_dirs[real]}; read once"))
-            else:
-                seen_dirs[real] = name
-                _walk_dir(path, name + "/", root, [*stack, real], seen_dirs, seen_files, files, problems)
-            continue
-        if not stat.S_ISREG(info.st_mode):
-            problems.append(Problem(name, "not a regular file (a pipe, socket or device); not read"))
-            continue
-        if real in seen_files:
-            problems.append(Problem(name, f"same file as {seen_files[real]} (a symbolic link); indexed once"))
-            continue
-        seen_files[real] = name
-        files.append(SeedFile(path=path, name=name, size=info.st_size, mtime_ns=info.st_mtime_ns))
-
-
-# ---- reading -------------------------------------------------------------------------------------
-
-def read_corpus(seeds: str | Path) -> tuple[list[Article], list[Problem]]:
-    """Read every file of a seeds folder, subfolders included.
-
-    Returns the articles in file order (rows of an archive in row order) and what was skipped,
-    each with the reason; one bad file or row never stops the others. A second copy of an article
-    is skipped as a duplicate.
-    """
-    files, problems = walk_seeds(seeds)
-    articles: list[Article] = []
-    seen: dict[str, str] = {}
-    for seed in files:
-        try:
-            seed.name.encode("utf-8")
-        except UnicodeEncodeError:
-            problems.append(Problem(seed.name, "file name is not valid UTF-8; rename the file"))
-            continue
-        try:
-            found, row_problems = read_seed_file(seed)
-        except CorpusError as exc:
-            problems.append(Problem(seed.name, str(exc)))
-            continue
-        problems.extend(row_problems)
-        for article in found:
-            key = hashlib.sha256(_dedupe_text(article).encode()).hexdigest()
-            if key in seen:
-                problems.append(Problem(_label(article), f"same article as {seen[key]}; indexed once"))
-                continue
-            seen[key] = _label(article)
-            articles.append(article)
-    problems.sort(key=lambda p: p.source.split("/"))
-    if not articles and not problems:
-        raise CorpusError(f"seeds folder {str(seeds)!r} holds no article files")
-    return articles, problems
-
-
-def read_seed_file(seed: SeedFile) -> tuple[list[Article], list[Problem]]:
-    """The articles of one seed file (one, or one per row of an archive) and the rows left out.
-
-    The size is checked from `stat` before the file is opened, and no more than the limit is read.
-    """
-    if seed.size > seed.limit:
-        raise CorpusError(_too_large(seed.size, seed.limit))
-    suffix = Path(seed.name).suffix.lower()
-    if suffix in ARCHIVE_SUFFIXES:
-        from .readers import read_archive
-
-        return read_archive(seed)
-    raw = _read_capped(seed.path, seed.limit)
-    digest = hashlib.sha256(raw).hexdigest()
-    if not raw.strip():
-        raise CorpusError("empty file")
-    if suffix in HTML_SUFFIXES:
-        from .readers import read_html
-
-        if b"\x00" in raw[:8192] and raw[:2] not in (b"\xff\xfe", b"\xfe\xff"):
-            raise CorpusError("binary file, not text")
-        article = read_html(raw, seed.name, seed.name)
-    else:
-        text = decode_text(raw)
-        if suffix in MARKDOWN_SUFFIXES:
-            from .readers import parse_markdown
-
-            article = parse_markdown(text, seed.name, seed.name)
-        else:
-            # ".txt" files are named by their path without the suffix ("003_b6d…"); other extensions
-            # keep theirs, so that alpha.txt and alpha.md are two articles, not one
-            article = parse_article(text, _txt_id(seed.name), seed.name)
-    return [with_fields(article, sha256=digest)], []
-
-
-def read_article(path: str | Path) -> Article:
-    """Read and clean one article file; raises CorpusError naming what is wrong with it."""
-    path = Path(path)
-    try:
-        info = path.stat()
-    except OSError as exc:
-        raise CorpusError(f"cannot read ({exc.strerror})") from None
-    seed = SeedFile(path=path, name=path.name, size=info.st_size, mtime_ns=info.st_mtime_ns)
-    if path.suffix.lower() in ARCHIVE_SUFFIXES:
-        raise CorpusError("an archive holds many articles: read it with read_corpus or read_seed_file")
-    return read_seed_file(seed)[0][0]
-
-
-def _label(article: Article) -> str:
-    """How a user finds the article: its file, or "file#row" for a row of an archive."""
-    return article.source if article.id in (article.source, _txt_id(article.source)) else article.id
-
-
-def _txt_id(name: str) -> str:
-    return name[:-4] if name.endswith(".txt") else name
-
-
-def _too_large(size: int, limit: int) -> str:
-    kind = "archive file" if limit == MAX_ARCHIVE_BYTES else "article file"
-    return f"too large ({size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB per {kind})"
-
-
-def _read_capped(path: Path, limit: int) -> bytes:
-    """At most `limit` bytes: a file that grew past it since it was walked is refused, not read whole."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(limit + 1)
-    except OSError as exc:
-        raise CorpusError(f"cannot read ({exc.strerror})") from None
-    if len(raw) > limit:  # it grew after it was walked
-        raise CorpusError(_too_large(os.stat(path).st_size, limit))
-    return raw
-
-
-def decode_text(raw: bytes) -> str:
-    """UTF-8 (with or without BOM) or UTF-16 with its BOM; anything else is named, not guessed."""
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its byte-order mark (Windows "Unicode" text)
-        try:
-            raw = raw.decode("utf-16").encode("utf-8")
-        except UnicodeDecodeError:
-            raise CorpusError("damaged UTF-16 text; re-save it as UTF-8") from None
-    if b"\x00" in raw[:8192]:
-        raise CorpusError("binary file, not text")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CorpusError(f"not UTF-8 text (invalid byte at offset {exc.start}); re-save it as UTF-8") from None
-
-
-def with_fields(article: Article, **changes) -> Article:
-    return Article(**{**{name: getattr(article, name) for name in Article.__slots__}, **changes})
-
-
-def _dedupe_text(article: Article) -> str:
-    """The text two copies of an article share: without a title made up from the file name."""
-    derived = title_from_name(article.source)
-    if article.title == derived and article.text.startswith(derived + "\n\n"):
-        return article.text[len(derived) + 2:]
-    return article.text
-
 
 # ---- titles from file names ------------------------------------------------------------------------
-
 _NAME_PREFIX = re.compile(
     r"^(?:\d{4}[-_.]?\d{2}[-_.]?\d{2}(?:[-_ T]\d{2}[-_.:]?\d{2}(?:[-_.:]?\d{2})?)?[-_ .]+"  # 2024-03-15_ / 20240315-
     r"|\d{1,6}[-_ .]+(?:[0-9a-f]{8,}(?:[-_ .]+|$))?"  # 003_ / 003_b6d49fa98f0d9187_
@@ -454,6 +177,10 @@ def parse_article(raw_text: str, article_id: str, source: str, *, title: str | N
     )
 
 
+def with_fields(article: Article, **changes) -> Article:
+    return Article(**{**{name: getattr(article, name) for name in Article.__slots__}, **changes})
+
+
 def _lines(raw_text: str) -> list[tuple[str, bool]]:
     """Non-empty lines, each with whether it sits right under the previous one (no blank line between).
 
@@ -481,10 +208,10 @@ def _take_meta(line: str, meta: _Meta, page_rules: bool) -> bool:
     """Record what a metadata line says (date line, source, URL, domain); True when it is not text."""
     widget = _TODAY_WIDGET.fullmatch(line.strip(" ."))
     if widget:
-        meta.scraped_on = meta.scraped_on or _valid_date(*(int(g) for g in reversed(widget.groups())))
+        meta.scraped_on = meta.scraped_on or valid_date(*(int(g) for g in reversed(widget.groups())))
         return True
     if _is_meta_line(line):
-        found = _iso_date(line)
+        found = iso_date(line)
         if found and not meta.published:
             meta.published, meta.dateline = found, _printed_dateline(line)
         return True
@@ -539,9 +266,9 @@ def _is_headline(line: str) -> bool:
 
 
 def _is_meta_line(line: str) -> bool:
-    if not re.search(_DMY + "|" + _TIME, line):
+    if not re.search(DMY + "|" + _TIME, line):
         return False
-    rest = re.sub(_DMY + "|" + _TIME, " ", line, flags=re.IGNORECASE)
+    rest = re.sub(DMY + "|" + _TIME, " ", line, flags=re.IGNORECASE)
     rest = _META_WORDS.sub(" ", rest)
     return not re.sub(r"[\s\d:,.\-–|/()]+", "", rest)
 
@@ -550,22 +277,6 @@ def _printed_dateline(line: str) -> str:
     """The date line as printed, without the view counter beside it ("Lượt xem: 134")."""
     parts = [part.strip() for part in line.split("|")]
     return " | ".join(part for part in parts if part and not _COUNTER_PART.match(part))
-
-
-def _valid_date(year: int, month: int, day: int) -> date | None:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _iso_date(line: str) -> str | None:
-    m = re.search(_DMY, line)
-    if not m:
-        return None
-    day, month, year = (int(g) for g in m.groups())
-    found = _valid_date(year, month, day)
-    return found.isoformat() if found else None
 
 
 def _is_breadcrumb(line: str) -> bool:
@@ -692,43 +403,4 @@ def _outlet_from_text(paragraphs: list[str]) -> str | None:
             name = theo.group(1).strip(" .")
             if _is_outlet_name(name):
                 return name
-    return None
-
-
-# ---- dates implied by the text -----------------------------------------------------------------
-
-def infer_date(paragraphs: list[str], not_after: date | None = None) -> str | None:
-    """When the article was written, from the text alone: "2020-04-28", or "2020" when only the year shows.
-
-    The year comes from a period the article reports on or plans for ("quý I/2020", "6 tháng đầu
-    năm 2024", "chương trình công tác năm 2019"), the latest one named; the day and month from the
-    lead ("Ngày 28/4,", "Sáng 4.7,"). A lead date before that period is over (next year's report?),
-    one whose own year is another (a history: "Đêm 21/9/1945, ..."), or one after `not_after` (the
-    day the page was scraped) or today gives nothing. No period named: nothing, whatever the lead says.
-    """
-    latest = min(not_after or date.today(), date.today())
-    periods = [make(m) for pattern, make in _PERIODS for p in paragraphs for m in pattern.finditer(p)]
-    periods = [(year, month) for year, month in periods if 1945 <= year <= latest.year]
-    if not periods:
-        return None
-    year = max(y for y, _ in periods)
-    over_by = max(m for y, m in periods if y == year)
-    lead = _lead_day(paragraphs)
-    if lead is None:
-        return str(year)
-    day, month, stated_year = lead
-    found = _valid_date(year, month, day)
-    if found is None or (stated_year and stated_year != year) or month < over_by or found > latest:
-        return None
-    return found.isoformat()
-
-
-def _lead_day(paragraphs: list[str]) -> tuple[int, int, int | None] | None:
-    """(day, month, year or None) opening a clause of the lead's first paragraphs."""
-    for paragraph in paragraphs[:_LEAD_PARAGRAPHS]:
-        m = _LEAD_DAY.search(paragraph)
-        if m:
-            day, month = int(m.group(1)), int(m.group(2))
-            if 1 <= day <= 31 and 1 <= month <= 12:
-                return day, month, int(m.group(3)) if m.group(3) else None
     return None

@@ -1,7 +1,7 @@
 """Format readers: Markdown, saved web pages (.html/.htm, with trafilatura + htmldate) and archives (.jsonl/.csv).
 
 Each reader turns its format into text plus the metadata the format states, then hands both to
-`corpus.parse_article`, so titles, bylines, date lines and inferred dates follow one set of rules.
+`page.parse_article`, so titles, bylines, date lines and inferred dates follow one set of rules.
 """
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import io
 import json
 import re
 
-from .corpus import MAX_FILE_BYTES, Problem, SeedFile, _DMY, _valid_date, parse_article, title_from_name, with_fields
-from .errors import CorpusError
-from .records import Article
-from .text.vntext import clean_spaces
+from ..errors import CorpusError
+from ..records import Article
+from ..text.vntext import clean_spaces
+from .dates import DMY, valid_date
+from .page import parse_article, title_from_name, with_fields
+from .seeds import MAX_FILE_BYTES, Problem, SeedFile
 
 ARCHIVE_COLUMNS = ("title", "text", "published", "author", "outlet", "url")
 
@@ -91,11 +93,11 @@ def _iso_from_any(value: str) -> str | None:
     value = value.strip()
     m = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$", value)
     if m:
-        found = _valid_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        found = valid_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         return found.isoformat() if found else None
-    m = re.match(r"^" + _DMY + r"(?:\s.*)?$", value)
+    m = re.match(r"^" + DMY + r"(?:\s.*)?$", value)
     if m:
-        found = _valid_date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        found = valid_date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         return found.isoformat() if found else None
     return None
 
@@ -183,7 +185,7 @@ def _clean_title(title: str | None, sitename: str | None) -> str | None:
 
 def _valid_iso(value: str) -> bool:
     m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value)
-    return bool(m and _valid_date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+    return bool(m and valid_date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
 
 
 # ---- archives ------------------------------------------------------------------------------------

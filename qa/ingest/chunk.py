@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import hashlib
 
-from .records import Article, Chunk
-from .settings import Settings
-from .text.vntext import canonical, sentence_spans
+from ..records import Article, Chunk
+from ..settings import Settings
+from ..text.vntext import canonical, sentence_spans
 
 
 def chunk_article(article: Article, settings: Settings) -> list[Chunk]:
