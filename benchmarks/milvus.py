@@ -39,10 +39,10 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 
 import qa  # noqa: E402
-from qa import store  # noqa: E402
+from qa.index import store  # noqa: E402
 from qa.embed import CachedQueries  # noqa: E402
 from qa.engine import Engine, clean_question  # noqa: E402
-from qa.lexical import B, K1, query_terms  # noqa: E402
+from qa.index.lexical import B, K1, query_terms  # noqa: E402
 from run import rss_mb, summary  # noqa: E402
 
 QUESTIONS = REPO / "eval" / "news-holdout.jsonl"
@@ -115,8 +115,8 @@ def bm25_function_phase(work: Path, real, questions: list[str]) -> dict:
 
     from pymilvus import DataType, Function, FunctionType
 
-    from qa.lexical import document_terms
-    from qa.milvus_store import Target, connect
+    from qa.index.lexical import document_terms
+    from qa.index.backends.milvus import Target, connect
 
     def token(term: str) -> str:
         return "t" + hashlib.blake2b(term.encode(), digest_size=8).hexdigest()
@@ -181,10 +181,10 @@ def synthetic_phase(n: int, real, terms: dict, vectors_of: dict, questions: list
     import scipy.sparse as sp
     import synthetic
 
-    from qa.dense import choose_kind
-    from qa.lexical import LexicalIndex
-    from qa.lexicon import Lexicon
-    from qa.milvus_store import CollectionWriter, MilvusBackend, Target
+    from qa.index.dense import choose_kind
+    from qa.index.lexical import LexicalIndex
+    from qa.index.lexicon import Lexicon
+    from qa.index.backends.milvus import CollectionWriter, MilvusBackend, Target
 
     out: dict = {"size": n}
     mean = real._stored.dense.vectors().mean(axis=0)

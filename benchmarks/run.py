@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from qa.engine import cpu_count  # noqa: E402  (the model loads lazily: importing qa sets no threads)
+from qa.index.build import cpu_count  # noqa: E402  (the model loads lazily: importing qa sets no threads)
 from qa.evaluate import percentile  # noqa: E402
 
 DEFAULT_DEV = REPO / "eval" / "news-holdout.jsonl"  # the repository's own held-out questions (never tuned on)
@@ -73,7 +73,8 @@ def phase_build(cfg: dict, work: Path) -> dict:
     from qa.ingest.chunk import chunk_article, embedding_text
     from qa.ingest.corpus import read_corpus
     from qa.embed import get_embedder
-    from qa.engine import EMBED_BATCH, Engine
+    from qa.engine import Engine
+    from qa.index.build import EMBED_BATCH
     from qa.settings import Settings
 
     seeds = Path(cfg["seeds"])
@@ -120,7 +121,7 @@ def _parts(engine, question: str) -> tuple[float, float]:
     """Seconds of dense search and of lexical scoring + top-depth selection for one question, as
     `Engine._ranked` does them (depth 50 for k=10)."""
     from qa.engine import clean_question
-    from qa.lexical import query_terms
+    from qa.index.lexical import query_terms
 
     query = clean_question(question)
     depth = min(len(engine.chunks), 50)
@@ -303,7 +304,7 @@ def _search_each(index, queries, k: int = 10):
 def postings_per_query(lexical, questions: list[str]) -> float:
     """Median over the questions of the postings BM25 scans per query, divided by the chunk count."""
     from qa.engine import clean_question
-    from qa.lexical import query_terms
+    from qa.index.lexical import query_terms
 
     indptr, vocab = lexical.bm25.scores["indptr"], lexical.bm25.vocab_dict
     n = int(lexical.bm25.scores["num_docs"])
@@ -316,7 +317,7 @@ def lexical_variants(lexical, questions: list[str], repeats: int, depth: int = 5
     """BM25 time per query when the query drops its most common terms (document frequency above a
     share of the chunks) or keeps only the diacritic-folded terms, and how much of the top-50 stays."""
     from qa.engine import clean_question
-    from qa.lexical import query_terms
+    from qa.index.lexical import query_terms
 
     indptr, vocab = lexical.bm25.scores["indptr"], lexical.bm25.vocab_dict
     n = int(lexical.bm25.scores["num_docs"])
@@ -359,7 +360,7 @@ def overlapped_lexical(engine, questions: list[str]) -> dict:
     from concurrent.futures import ThreadPoolExecutor
 
     from qa.engine import clean_question
-    from qa.lexical import query_terms
+    from qa.index.lexical import query_terms
 
     depth = min(len(engine.chunks), 50)
 
@@ -388,10 +389,10 @@ def phase_synthetic(cfg: dict, work: Path, n: int) -> dict:
     import numpy as np
 
     import qa
-    from qa import dense as qdense
+    from qa.index import dense as qdense
     from qa.engine import Engine
-    from qa.lexical import LexicalIndex
-    from qa.store import StoredIndex
+    from qa.index.lexical import LexicalIndex
+    from qa.index.store import StoredIndex
 
     import synthetic
 
@@ -975,7 +976,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-serve", action="store_true", help="skip the `qa serve` start-up measurement")
     parser.add_argument("--no-alternatives", action="store_true", help="skip efSearch/IVF alternatives at HNSW sizes")
     parser.add_argument("--dense-kind", choices=["auto", "flat", "hnsw"], default="auto",
-                        help="FAISS index at the synthetic sizes (default auto = qa.dense.choose_kind)")
+                        help="FAISS index at the synthetic sizes (default auto = qa.index.dense.choose_kind)")
     parser.add_argument("--ivf-nlist", type=int, default=1024, help="IVF lists for the alternative (default 1024)")
     parser.add_argument("--cache-dir", help="where generated synthetic data is cached (default $TMPDIR/hoi-dap-bench-cache)")
     parser.add_argument("--no-cache", action="store_true", help="generate synthetic data afresh, cache nothing")

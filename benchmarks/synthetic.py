@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.lexical import B, K1
+from qa.index.lexical import B, K1
 
 GENERATOR_VERSION = 1
 DIM = 384
@@ -103,7 +103,7 @@ def dense_index(vectors: np.ndarray, kind: str, key: str, cache: Path | None) ->
     info["key"]): over 1M vectors it takes many minutes to build."""
     import faiss
 
-    from qa import dense as qdense
+    from qa.index import dense as qdense
 
     n = len(vectors)
     graph = None
@@ -159,7 +159,7 @@ def zipf_fit(counts: list[int]) -> float:
 def term_profile(chunks) -> dict:
     """What the synthetic BM25 is drawn from: the real chunks' terms ranked by document frequency,
     each chunk's term count, the fitted Zipf exponent and the number of chunks."""
-    from qa.lexical import document_terms
+    from qa.index.lexical import document_terms
 
     terms = [document_terms(c.title, c.text) for c in chunks]
     counts: dict[str, int] = {}
@@ -298,7 +298,7 @@ def bm25_object(scores: dict, ranked_terms: list[str]):
 def check_bm25(ranked_terms: list[str], real_lengths: list[int], zipf_s: float, real_docs: int,
                n_docs: int = 300, queries: int = 20, seed: int = 7) -> float:
     """Largest score difference between `synthetic_bm25` and `bm25s.index` over the same chunks."""
-    from qa.lexical import LexicalIndex
+    from qa.index.lexical import LexicalIndex
 
     scores, _info, tokens, lengths = synthetic_bm25(n_docs, ranked_terms, real_lengths, zipf_s,
                                                     real_docs=real_docs, seed=seed, keep_tokens=True)

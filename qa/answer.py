@@ -25,7 +25,7 @@ from .errors import QAError
 from .question import Question, is_acronym
 from .reader import Reader, Reading, build_windows, candidate_order
 from .records import Answer, Article, Hit
-from .sentences import SentenceTable
+from .index.sentences import SentenceTable
 from .summary import summarise
 from .text.vntext import fold, search_form, sentence_spans
 from .text.vocabulary import METADATA_LABELS, METADATA_NAMES, YEAR_IN_TEXT

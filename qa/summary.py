@@ -23,7 +23,7 @@ import numpy as np
 from . import spans as span_kinds
 from .question import Question
 from .records import Answer, Article, Hit
-from .sentences import SentenceTable
+from .index.sentences import SentenceTable
 from .text.vntext import fold
 
 METHODS = ("key-facts", "centroid")

@@ -253,7 +253,7 @@ class HashEmbedder:
 @pytest.fixture(scope="session")
 def hash_engine(tmp_path_factory):
     """The seeds indexed with HashEmbedder, opened with it: ranking logic without numeric noise."""
-    from qa import store
+    from qa.index import store
     from qa.engine import Engine
 
     index = tmp_path_factory.mktemp("hash") / "index"

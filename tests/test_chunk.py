@@ -260,8 +260,8 @@ def test_a_headline_query_ranks_its_article_first(hash_engine, seed_articles, ke
     """The ranking logic, exact on every machine (deterministic embedder): the search order is the
     weighted reciprocal-rank fusion of the dense and BM25 rankings, overlapping chunks collapsed, and a
     headline query ranks its article first whenever both rankers agree on it."""
-    from qa.fuse import reciprocal_rank_fusion
-    from qa.lexical import query_terms
+    from qa.index.fuse import reciprocal_rank_fusion
+    from qa.index.lexical import query_terms
 
     article = seed_articles[SEED_IDS[key]]
     for query in (article.title, fold(article.title)):

@@ -81,7 +81,7 @@ def test_anything_but_an_append_builds_the_graph_again(make_seeds, tmp_path, bui
 
 
 def test_only_a_graph_built_with_todays_parameters_is_extended(monkeypatch):
-    from qa import dense
+    from qa.index import dense
 
     vectors = np.random.default_rng(0).standard_normal((40, 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -22,7 +22,7 @@ from filelock import FileLock
 from conftest import ALPHA, ALPHA_TITLE, BETA, INDEX, SEEDS
 
 import qa
-from qa import store
+from qa.index import store
 from qa.ingest.corpus import read_corpus
 from qa.engine import Engine
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.lexical import _best_rows, query_terms
+from qa.index.lexical import _best_rows, query_terms
 
 
 def brute_force(scores: np.ndarray, k: int) -> list[int]:

@@ -1,4 +1,4 @@
-"""The Milvus backend (qa/milvus_store.py) against Milvus Lite, for real: no mock anywhere.
+"""The Milvus backend (qa/index/backends/milvus.py) against Milvus Lite, for real: no mock anywhere.
 
 Mechanics run on the deterministic HashEmbedder (tests/conftest.py), so every ranking is exact and
 nothing waits for a model: build, search, filters, incremental update, delete, switching backends,
@@ -22,13 +22,14 @@ import pytest
 from conftest import ALPHA, BETA, INDEX, REPO, SEEDS, HashEmbedder, run_qa, stop_server
 from test_cli_core import assert_one_line_error
 
-from qa import store
+from qa.index import store
 from qa.cli import main
 from qa.embed import CachedQueries
 from qa.engine import Engine
 from qa.errors import BackendError, IndexProblem
-from qa.lexical import document_terms
-from qa.lexicon import Lexicon
+from qa.index.lexical import document_terms
+from qa.index.lexicon import Lexicon
+from qa.index.manifest import manifest_problem
 
 GAMMA = """Cần Thơ khai trương chợ nổi du lịch mới trên sông Hậu
 
@@ -65,7 +66,7 @@ def results(engine: Engine, query: str, **filters) -> list[tuple[str, float]]:
 
 def let_go(index: Path) -> None:
     """Stop this process's Milvus Lite server for an index, as another process would see it closed."""
-    from qa.milvus_store import Target, _OPEN_LITE
+    from qa.index.backends.milvus import Target, _OPEN_LITE
 
     target = Target.from_manifest(json.loads((index / "manifest.json").read_text())["backend"], index)
     if target.uri in _OPEN_LITE:
@@ -96,7 +97,7 @@ def test_a_milvus_index_keeps_records_locally_and_vectors_in_the_collection(hash
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["backend"] == {"kind": "milvus", "uri": "milvus.db", "collection": "hoi_dap_chunks",
                                    "schema_version": 1, "search": "split"}
-    assert store.manifest_problem(manifest) is None
+    assert manifest_problem(manifest) is None
     backend = milvus.backend
     stored = backend.client.query(backend.target.collection, filter="", output_fields=["count(*)"])
     assert stored[0]["count(*)"] == len(milvus.chunks)

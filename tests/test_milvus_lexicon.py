@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.lexical import LexicalIndex, document_terms, query_terms
-from qa.lexicon import AVGDL_DRIFT, Lexicon
+from qa.index.lexical import LexicalIndex, document_terms, query_terms
+from qa.index.lexicon import AVGDL_DRIFT, Lexicon
 
 
 def sparse_scores(lexicon: Lexicon, documents: list[list[str]], terms: list[str]) -> np.ndarray:

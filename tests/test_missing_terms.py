@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import ALPHA, BETA, HashEmbedder
-from qa import store
+from qa.index import store
 from qa.engine import Engine
 from qa.question import analyse, unmentioned
 

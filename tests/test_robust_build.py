@@ -167,7 +167,7 @@ def test_an_empty_folder_and_a_damaged_index_are_built_into(capsys, tmp_path, se
 def test_a_folder_that_became_foreign_during_the_build_is_not_moved_aside(monkeypatch, tmp_path, seeds,
                                                                           tiny_index_copy):
     """Checked again at the last moment, right before the swap (the build may take minutes)."""
-    from qa import store
+    from qa.index import store
     from qa.errors import IndexFolderError
 
     real_write = store._write
@@ -223,16 +223,16 @@ def _faiss_full(*args, **kwargs):  # what faiss raises on a full disk (measured 
 # name -> (what is replaced, by what, words of the message). Each replaces one write step of the real
 # build; the errors are those the kernel (or faiss, or numpy) gives for that condition.
 INJECTED = {
-    "disk full writing the first file": ("qa.store._write", _raise_at(errno.ENOSPC, "articles.jsonl"),
+    "disk full writing the first file": ("qa.index.store._write", _raise_at(errno.ENOSPC, "articles.jsonl"),
                                          ["disk is full", "free some space"]),
-    "disk full in faiss (a RuntimeError)": ("qa.dense.DenseIndex.save", _faiss_full, ["disk is full"]),
+    "disk full in faiss (a RuntimeError)": ("qa.index.dense.DenseIndex.save", _faiss_full, ["disk is full"]),
     "disk full in numpy (a short write, no errno)": (
-        "qa.sentences.SentenceTable.save", _raise(OSError("6347 requested and 6112 written")), ["disk is full"]),
-    "disk full writing BM25": ("qa.lexical.LexicalIndex.save", _raise_at(errno.ENOSPC), ["disk is full"]),
-    "quota exceeded": ("qa.lexical.LexicalIndex.save", _raise_at(errno.EDQUOT), ["disk is full"]),
-    "read-only file system": ("qa.store._write", _raise_at(errno.EROFS), ["read-only", "writable"]),
-    "permission denied": ("qa.store._write", _raise_at(errno.EACCES), ["no permission", "permissions"]),
-    "I/O error": ("qa.store._write", _raise_at(errno.EIO, "chunks.jsonl"), ["Input/output error"]),
+        "qa.index.sentences.SentenceTable.save", _raise(OSError("6347 requested and 6112 written")), ["disk is full"]),
+    "disk full writing BM25": ("qa.index.lexical.LexicalIndex.save", _raise_at(errno.ENOSPC), ["disk is full"]),
+    "quota exceeded": ("qa.index.lexical.LexicalIndex.save", _raise_at(errno.EDQUOT), ["disk is full"]),
+    "read-only file system": ("qa.index.store._write", _raise_at(errno.EROFS), ["read-only", "writable"]),
+    "permission denied": ("qa.index.store._write", _raise_at(errno.EACCES), ["no permission", "permissions"]),
+    "I/O error": ("qa.index.store._write", _raise_at(errno.EIO, "chunks.jsonl"), ["Input/output error"]),
 }
 
 
@@ -250,7 +250,7 @@ def test_an_os_error_while_writing_is_one_line(capsys, monkeypatch, seeds, previ
 def test_an_os_error_outside_the_index_is_not_called_a_write_error(capsys, monkeypatch, seeds, previous):
     """A model file that cannot be read, say: named as it is, not blamed on the index folder."""
     model = "/opt/models/e5/model.safetensors"
-    monkeypatch.setattr("qa.engine.get_embedder",
+    monkeypatch.setattr("qa.index.build.get_embedder",
                         _raise(PermissionError(errno.EACCES, os.strerror(errno.EACCES), model)))
     rc, out, err = call(capsys, "index", "--seeds", seeds, "--index", previous[0], "--quiet")
     monkeypatch.undo()
@@ -263,7 +263,7 @@ def test_an_os_error_outside_the_index_is_not_called_a_write_error(capsys, monke
                                          ("second", errno.ENOSPC), ("second", errno.EXDEV)])
 def test_a_failed_swap_puts_the_previous_index_back(capsys, monkeypatch, seeds, previous, which, code):
     """The swap is two renames (index -> parked, new -> index); either may fail."""
-    from qa import store
+    from qa.index import store
 
     real_rename = os.rename
     calls = []

@@ -1,6 +1,6 @@
 """Issue 14, row 6: a hand-edited manifest is one line naming the field and the fix, never a traceback.
 
-The manifest is checked against `qa.store.MANIFEST_SCHEMA` (types and allowed values) on every load.
+The manifest is checked against `qa.index.manifest.MANIFEST_SCHEMA` (types and allowed values) on every load.
 Before issue 14 (commit 6f449cc) the four edits of the issue were accepted and then failed on every
 query with a traceback (`rrf_k: "sixty"`, `dense: "flat"`, `seeds: 42`) or a message contradicting
 itself (`counts.chunks: "50"`: "manifest says 50" for an index of 50 chunks).
@@ -130,7 +130,7 @@ def test_unknown_extra_fields_are_accepted(tiny_index_copy):
 
 
 def test_every_manifest_a_build_writes_meets_the_schema(tiny_index):
-    from qa.store import MANIFEST_SCHEMA, manifest_problem
+    from qa.index.manifest import MANIFEST_SCHEMA, manifest_problem
 
     assert len(MANIFEST_SCHEMA) >= 30
     for index in (tiny_index[1], INDEX):

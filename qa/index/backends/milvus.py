@@ -3,7 +3,7 @@ server (`http://HOST:19530`, token from QA_MILVUS_TOKEN) or in Milvus Lite (a lo
 embedded), through the same pymilvus calls.
 
 The index folder keeps what the answer layer reads (articles, chunks, sentences) and the BM25 term
-statistics (`lexicon.json`, qa/lexicon.py); its manifest names the collection. Rows are keyed by chunk
+statistics (`lexicon.json`, qa/index/lexicon.py); its manifest names the collection. Rows are keyed by chunk
 id (a content hash): a build writes only chunks that are new or whose stored fields changed, then
 deletes the chunks that are gone.
 
@@ -15,8 +15,8 @@ Collection schema, version 1 (SCHEMA_VERSION):
     embed_hash                  VARCHAR: model + embedded text (a vector is never embedded twice)
     sig                         VARCHAR: hash of every stored field but the two vectors
     vector                      FLOAT_VECTOR(dim), inner product over normalised vectors (cosine);
-                                FLAT, or HNSW with qa/dense.py's parameters
-    terms                       SPARSE_FLOAT_VECTOR, inner product: BM25's document halves (qa/lexicon.py)
+                                FLAT, or HNSW with qa/index/dense.py's parameters
+    terms                       SPARSE_FLOAT_VECTOR, inner product: BM25's document halves (qa/index/lexicon.py)
 
 The collection says what it holds as {"hoi_dap": 1, "model": ..., "dim": ...}, in its description and in
 a "hoi_dap" property (Milvus Lite keeps properties but not descriptions), checked whenever it is opened.
@@ -36,11 +36,11 @@ from typing import Callable
 
 import numpy as np
 
-from .backend import best_first
-from .dense import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
-from .errors import BackendError
-from .lexicon import Lexicon
-from .records import Article, Chunk
+from ...errors import BackendError
+from ...records import Article, Chunk
+from ..dense import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
+from ..lexicon import Lexicon
+from .local import best_first
 
 SCHEMA_VERSION = 1
 DEFAULT_COLLECTION = "hoi_dap_chunks"
@@ -84,7 +84,7 @@ class Target:
     def parse(cls, uri: str | None, collection: str | None, index_dir: Path, search: str | None = None) -> "Target":
         """What `qa index --milvus-uri URI --milvus-collection NAME` asks for (defaults: a Milvus Lite
         file inside the index folder, collection hoi_dap_chunks)."""
-        from .errors import QAError
+        from ...errors import QAError
 
         uri = str(uri).strip() if uri is not None else str(Path(index_dir) / DEFAULT_LITE_FILE)
         collection = DEFAULT_COLLECTION if collection is None else str(collection)
@@ -297,7 +297,7 @@ def _dense_params(kind: str, depth: int) -> dict:
 # ---- searching ----------------------------------------------------------------------------------------
 
 class MilvusBackend:
-    """The query side of a Milvus-held index (see qa/backend.py for what a backend answers)."""
+    """The query side of a Milvus-held index (see qa/index/backends/local.py for what a backend answers)."""
 
     kind = "milvus"
 
@@ -496,7 +496,7 @@ class CollectionWriter:
         return params
 
     def _ensure_kind(self, kind: str) -> None:
-        """FLAT while exact search is fast enough, HNSW past that (as qa/dense.py): re-index when the
+        """FLAT while exact search is fast enough, HNSW past that (as qa/index/dense.py): re-index when the
         collection grew across the line."""
         info = self._call("describing the index", self.client.describe_index, self.target.collection, "vector")
         wanted = "HNSW" if kind == "hnsw" else "FLAT"
@@ -517,7 +517,7 @@ class CollectionWriter:
         out as its row is written."""
         from tqdm import tqdm
 
-        from .lexical import document_terms
+        from ..lexical import document_terms
 
         known_terms = {} if known_terms is None else known_terms
         self.prepare(dim, kind)

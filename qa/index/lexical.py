@@ -5,12 +5,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexProblem
-from .text.glossary import english_to_vietnamese, expand_abbreviations
-from .text.vntext import fold, has_diacritics, tokens
-from .text.vocabulary import is_english
+from ..errors import IndexProblem
+from ..text.glossary import english_to_vietnamese, expand_abbreviations
+from ..text.vntext import fold, has_diacritics, tokens
+from ..text.vocabulary import is_english
 
-# Lucene's BM25 with the usual k1/b: LexicalIndex here, the Milvus backend's halves (qa/lexicon.py) and
+# Lucene's BM25 with the usual k1/b: LexicalIndex here, the Milvus backend's halves (qa/index/lexicon.py) and
 # the benchmarks' synthetic matrices (benchmarks/synthetic.py) all score with these.
 K1, B = 1.2, 0.75
 

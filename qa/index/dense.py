@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexProblem
+from ..errors import IndexProblem
 
 # Exact search over N x 384 floats costs ~0.1 ms per 1,000 vectors per query on one core here
 # (11 ms at 100k); past this size an HNSW graph answers in 3-6 ms. efSearch 384 gave recall@10

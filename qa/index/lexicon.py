@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexProblem
+from ..errors import IndexProblem
 from .lexical import B, K1, common_limit, indexed_terms, term_key
 AVGDL_DRIFT = 0.05  # rewrite every stored vector once the average chunk length moved by more than 5 %
 VERSION = 1

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexProblem
-from .records import Article
-from .text.vntext import canonical, sentence_spans
+from ..errors import IndexProblem
+from ..records import Article
+from ..text.vntext import canonical, sentence_spans
 
 
 def article_sentences(article: Article) -> list[tuple[int, int]]:

@@ -14,15 +14,15 @@ A backend with `hybrid = True` also answers `fused(qvec, terms, depth, s, rrf_k)
 fused by reciprocal rank in one request, as {row: score}.
 
 `LocalBackend` (the default): FAISS and bm25s files in the index folder. `MilvusBackend`
-(qa/milvus_store.py): a Milvus collection. Fusion, collapsing and answering stay in the engine.
+(qa/index/backends/milvus.py): a Milvus collection. Fusion, collapsing and answering stay in the engine.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .dense import DenseIndex
-from .lexical import LexicalIndex
-from .records import Article, Chunk
+from ...records import Article, Chunk
+from ..dense import DenseIndex
+from ..lexical import LexicalIndex
 
 
 def best_first(rows, scores) -> list[tuple[int, float]]:
