@@ -26,7 +26,7 @@ FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from qa import fit
+    from qa.train import fit
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sets", nargs="+", help="QUESTIONS.jsonl[:ARTICLES_FOLDER] (folder default: seeds)")
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from sklearn.metrics import roc_auc_score
 
-    from qa.answer import score_candidates
+    from qa.answer.scorer import score_candidates
     from qa.engine import Engine
     from qa.evaluate import read_items
 

@@ -37,7 +37,7 @@ TARGETS = {
 
 
 def index_of(folder: Path, cache: Path) -> Path:
-    from qa.fit import index_for
+    from qa.train.fit import index_for
 
     return index_for(folder, cache, quiet=True)
 
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     reader = {"on": True, "off": False}.get(args.reader, args.reader)
 
     import qa
-    from qa.answer import AnswerModel
+    from qa.answer.scorer import AnswerModel
     from qa.evaluate import evaluate
 
     sets = list(OWN_SETS)

@@ -6,7 +6,7 @@
 
 eval/summary-facts.jsonl holds, per article, 4-6 short verbatim phrases a good summary must contain
 (written from the articles before any summary was looked at). Each article is summarised with
-qa.summary.summarise on its own hits ("Tóm tắt bài «TITLE»" searched within the article, as the chat
+qa.answer.summary.summarise on its own hits ("Tóm tắt bài «TITLE»" searched within the article, as the chat
 does when a title is named); a fact is held when the summary's quoted sentences contain it (the
 compare form of qa/evaluate.py: case, tones and spacing do not matter; the "Tóm tắt «TITLE»:" prefix
 does not count). The weights are fitted and the settings chosen on eval/train-articles and
@@ -72,8 +72,8 @@ def set_articles(engine, folder: Path, facts: dict[str, list[str]]) -> list[tupl
 
 def summary_of(engine, article, method: str, settings=None) -> tuple[str, int]:
     """(the summary's quoted sentences, how many) for one article, as the chat makes it."""
-    from qa.question import analyse
-    from qa.summary import SETTINGS, summarise
+    from qa.answer.question import analyse
+    from qa.answer.summary import SETTINGS, summarise
 
     question = f"Tóm tắt bài «{article.title}»"
     hits = engine.search(question, k=5, articles=[article.id])
@@ -106,7 +106,7 @@ def training_rows(fitting):
     """Per article: (engine, article, facts, features of its candidate sentences, does each hold a key fact)."""
     import numpy as np
 
-    from qa.summary import sentence_features
+    from qa.answer.summary import sentence_features
 
     out = []
     for engine, article, facts in fitting:
@@ -139,7 +139,7 @@ def fit(fitting, max_chars: int, sentence_limits=SENTENCES) -> tuple[object, lis
     """The settings with the best leave-one-article-out coverage on `fitting` ((engine, article, facts)
     triples), and every setting's (coverage, regularisation, redundancy, most sentences, median length,
     median sentences)."""
-    from qa.summary import SummarySettings, key_sentences
+    from qa.answer.summary import SummarySettings, key_sentences
 
     rows = training_rows(fitting)
     table = []
@@ -167,7 +167,7 @@ def fit(fitting, max_chars: int, sentence_limits=SENTENCES) -> tuple[object, lis
 # ---- command line -------------------------------------------------------------------------------------------
 def open_index(name: str, indexes: dict[str, str]):
     import qa
-    from qa.fit import CACHE_DIR, index_for
+    from qa.train.fit import CACHE_DIR, index_for
 
     path = Path(indexes[name]) if name in indexes else index_for(SETS[name], Path(CACHE_DIR), quiet=True)
     return qa.load(path)

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any  # noqa: E402
 import gradio as gr  # noqa: E402
 
 from . import chatview as view  # noqa: E402
-from .conversation import Previous, Resolution, is_summary_request, match_title, resolve  # noqa: E402
+from .answer.conversation import Previous, Resolution, is_summary_request, match_title, resolve  # noqa: E402
 from .errors import QAError, QuestionError  # noqa: E402
 from .serving import EngineHolder, GuardState, IndexWatcher, RequestGuard, drain  # noqa: E402
 

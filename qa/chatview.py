@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from .text.vocabulary import METADATA_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .conversation import Resolution
+    from .answer.conversation import Resolution
     from .engine import Engine
     from .records import Answer, Article, Hit
 

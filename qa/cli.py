@@ -255,13 +255,13 @@ def _cmd_eval(args) -> int:
 
 
 def _cmd_fit(args) -> int:
-    from .fit import main as fit_main
+    from .train.fit import main as fit_main
 
     return fit_main(_passed(args.args))
 
 
 def _cmd_train_reader(args) -> int:
-    from .reader_train import main as train_main
+    from .train.reader_train import main as train_main
 
     return train_main(_passed(args.args))
 

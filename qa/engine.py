@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .answer import NOT_FOUND, Answerer
+from .answer.answerer import NOT_FOUND, Answerer
+from .answer.question import Question, analyse, unmentioned
+from .answer.reader.reader import Reader
 from .embed import Embedder, get_embedder, same_bundled_model
 from .errors import IndexProblem, ModelError, QuestionError
 from .index import store
@@ -17,8 +19,6 @@ from .index.build import BuildReport, build
 from .index.fuse import reciprocal_rank_fusion
 from .index.lexical import query_terms
 from .index.manifest import model_flag, rebuild_command
-from .question import Question, analyse, unmentioned
-from .reader import Reader
 from .records import Answer, Article, Chunk, Hit
 from .settings import Settings
 from .text.vntext import canonical, clean_spaces
@@ -360,7 +360,7 @@ def load(index_dir: str | Path = "index", *, model: str | None = None, reader: b
 
 def open_reader(reader: "bool | str | Path | Reader | None") -> "Reader | None":
     """The reader `Engine.load` was asked for: True the shipped one, False/None none, a path that model file."""
-    from .reader import MODEL_FILE, Reader, shipped_reader
+    from .answer.reader.reader import MODEL_FILE, Reader, shipped_reader
 
     if reader is None or reader is False:
         return None

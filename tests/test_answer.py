@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 
 import qa
-from qa.answer import NOT_FOUND, AnswerModel, Answerer, _window, MAX_EXCERPT
+from qa.answer.answerer import MAX_EXCERPT, NOT_FOUND, Answerer, excerpt_window
+from qa.answer.scorer import AnswerModel
 from qa.errors import QuestionError
 from qa.evaluate import answer_correct, read_items, span_f1
-from qa.question import analyse
+from qa.answer.question import analyse
 
 REPO = Path(__file__).resolve().parents[1]
 HOLDOUT = REPO / "eval" / "news-holdout.jsonl"
@@ -252,7 +253,7 @@ def test_window_always_contains_the_span():
     text = ("Trong năm qua, " + "các cấp, các ngành đã triển khai nhiều nhiệm vụ quan trọng, " * 10
             + "và đến ngày 12/3/2024 đã hoàn thành việc bàn giao " + "cho các địa phương trong tỉnh " * 8 + ".")
     start = text.index("12/3/2024")
-    a, b = _window(text, 0, len(text), (start, start + 9))
+    a, b = excerpt_window(text, 0, len(text), (start, start + 9))
     assert a <= start and start + 9 <= b and b - a <= MAX_EXCERPT
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.conversation import Previous, is_summary_request, match_title, resolve, slots, split_questions
-from qa.question import analyse
+from qa.answer.conversation import Previous, is_summary_request, match_title, resolve, slots, split_questions
+from qa.answer.question import analyse
 from qa.text.vntext import fold
 
 PLACE_Q = "Quận Ba Đình tổ chức bao nhiêu hội nghị tiếp dân năm 2023?"

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer import SENTENCE_FEATURES, SPAN_FEATURES, AnswerModel, Answerer
-from qa.fit import main as fit_main
+from qa.answer.answerer import Answerer
+from qa.answer.scorer import SENTENCE_FEATURES, SPAN_FEATURES, AnswerModel
+from qa.train.fit import main as fit_main
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ import pytest
 from conftest import ALPHA, BETA, HashEmbedder
 from qa.index import store
 from qa.engine import Engine
-from qa.question import analyse, unmentioned
+from qa.answer.question import analyse, unmentioned
 
 
 @pytest.fixture(scope="module")

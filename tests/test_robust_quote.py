@@ -1,6 +1,6 @@
 """Issue 14, row 11: the quote always contains the span it highlights.
 
-`qa.answer._window(text, s, e, span)` cuts the quoted window out of a long sentence text[s:e]. A
+`qa.answer.answerer.excerpt_window(text, s, e, span)` cuts the quoted window out of a long sentence text[s:e]. A
 property test on generated sentences (300-2,000 characters, with and without commas, semicolons
 and colons, the span anywhere, of any length, at word edges or not) checks that the window
   * lies within [s, e],
@@ -83,12 +83,12 @@ def test_the_generator_covers_what_it_should():
 
 @pytest.mark.parametrize("block", range(4))
 def test_the_window_always_holds_the_span(block):
-    from qa.answer import MAX_EXCERPT, _window
+    from qa.answer.answerer import MAX_EXCERPT, excerpt_window
 
     failures = []
     for number in range(block * N_CASES // 4, (block + 1) * N_CASES // 4):
         text, s, e, span = case(number)
-        a, b = _window(text, s, e, span)
+        a, b = excerpt_window(text, s, e, span)
         problems = []
         if not (s <= a <= b <= e):
             problems.append(f"window {a}-{b} outside the sentence {s}-{e}")
@@ -103,7 +103,7 @@ def test_the_window_always_holds_the_span(block):
 
 def test_the_issue_case_a_long_sentence_with_the_date_at_its_end():
     """One 300+-character sentence, the date at its end: the old window was its first 260 characters."""
-    from qa.answer import MAX_EXCERPT, _window
+    from qa.answer.answerer import MAX_EXCERPT, excerpt_window
 
     sentence = ("Trong 5 năm qua, thực hiện nghiêm túc chủ trương của Thành ủy về tăng cường công tác dân vận "
                 "trong tình hình mới, các cấp ủy, chính quyền, Mặt trận Tổ quốc và các đoàn thể chính trị - xã "
@@ -111,7 +111,7 @@ def test_the_issue_case_a_long_sentence_with_the_date_at_its_end():
                 "tinh thần Quyết định 2200-QĐ/TU được ban hành ngày 25/5/2017.")
     assert len(sentence) > 300
     span = (sentence.index("25/5/2017"), sentence.index("25/5/2017") + len("25/5/2017"))
-    a, b = _window(sentence, 0, len(sentence), span)
+    a, b = excerpt_window(sentence, 0, len(sentence), span)
     assert "25/5/2017" in sentence[a:b] and b - a <= MAX_EXCERPT
     assert a > 0  # the window moved to the span instead of starting at the sentence
 

@@ -26,7 +26,7 @@ from conftest import ALPHA, ALPHA_TITLE, BETA, BETA_TITLE, INDEX, REPO, run_qa
 from test_cli_core import assert_one_line_error, call, edit_manifest
 
 import qa
-from qa.answer import NOT_FOUND
+from qa.answer.answerer import NOT_FOUND
 from qa.engine import MAX_QUESTION_CHARS, Engine
 from qa.errors import QuestionError
 from qa.records import Answer

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import qa
-from qa.question import analyse
-from qa.summary import METHODS, SETTINGS, SummarySettings, candidates, central_sentences, key_sentences, summarise
+from qa.answer.question import analyse
+from qa.answer.summary import METHODS, SETTINGS, SummarySettings, candidates, central_sentences, key_sentences, summarise
 
 REPO = Path(__file__).resolve().parents[1]
 

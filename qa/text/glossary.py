@@ -4,7 +4,7 @@ English questions meet Vietnamese articles: the multilingual embedder bridges th
 this glossary lets the lexical side (BM25, word coverage) see Vietnamese words too. Everything here
 is common vocabulary of Vietnamese public life and news: no name, place, outlet or phrase of any
 particular article (tests/test_no_corpus_facts.py checks that against the shipped articles).
-Acronyms that are not in the table are matched by their initials (qa/answer.py, `_acronym_found`).
+Acronyms that are not in the table are matched by their initials (qa/answer/candidates.py, `_acronym_found`).
 """
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
+from ...errors import ModelError
 
 MAGIC = b"E5S1"
 QK = 32  # weights per Q4_0 block

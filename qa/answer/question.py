@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .text.glossary import english_to_vietnamese, expand_abbreviations
-from .text.vntext import fold, has_diacritics, search_form
-from .text.vocabulary import CODE, ENGLISH_QUESTION_WORDS, NUMBER, QUESTION_WORDS, SUMMARY_WORDS, YEAR, is_english
+from ..text.glossary import english_to_vietnamese, expand_abbreviations
+from ..text.vntext import fold, has_diacritics, search_form
+from ..text.vocabulary import CODE, ENGLISH_QUESTION_WORDS, NUMBER, QUESTION_WORDS, SUMMARY_WORDS, YEAR, is_english
 
 # Asked types, from the question words (patterns run on the folded question, or on English).
 # Order matters: the first that matches wins ("ai viết bài" asks for the author, not any person).

@@ -3,7 +3,7 @@
 A news summary carries the lead and the sentences with the article's central facts (figures, dates,
 decisions, who did what). Each sentence gets a score from general signals of news writing — where it
 stands, how much of the headline it repeats, how many figures, dates and names the span extractors of
-qa/spans.py find in it, whether it opens a paragraph, states a total, is a quote or a detail of the
+qa/answer/spans.py find in it, whether it opens a paragraph, states a total, is a quote or a detail of the
 sentence before — weighted by a logistic model fitted to reference key facts. The lead is taken first,
 then sentences by maximal marginal relevance over the stored sentence vectors (score minus `redundancy`
 times the cosine to the closest sentence already taken), within `max_sentences` and `max_chars`.
@@ -20,11 +20,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..index.sentences import SentenceTable
+from ..records import Answer, Article, Hit
+from ..text.vntext import fold
 from . import spans as span_kinds
 from .question import Question
-from .records import Answer, Article, Hit
-from .index.sentences import SentenceTable
-from .text.vntext import fold
 
 METHODS = ("key-facts", "centroid")
 # The signals a sentence is scored on, in the order of SummarySettings.weights.

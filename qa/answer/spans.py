@@ -4,14 +4,14 @@ Each extractor takes a sentence and returns (start, end) offsets of the spans of
 describe the written forms of Vietnamese news (dates as "25/5/2017" or "ngày 4 tháng 7 năm 2024",
 counts with their noun or unit, names as capitalised syllables, bodies by their head word, codes
 as "17-QĐ/UBND"), not any article's content. Which span answers a question is decided by the
-fitted span scorer in qa/answer.py, with the question's asked type as one of its features.
+fitted span scorer (qa/answer/short_answer.py), with the question's asked type as one of its features.
 """
 from __future__ import annotations
 
 import re
 from typing import Callable
 
-from .text.vocabulary import DOCUMENT_CODE, PLACE_PREPOSITIONS
+from ..text.vocabulary import DOCUMENT_CODE, PLACE_PREPOSITIONS
 
 Span = tuple[int, int]
 
@@ -46,7 +46,7 @@ _NUMBER = re.compile(
 _LAW = re.compile(rf"(?:Luật|Bộ luật|Pháp lệnh|Hiến pháp|Hiệp định|Hiệp ước|Công ước|Nghị quyết|Chỉ thị|Quyết định|Kế hoạch)"
                   rf"(?:\s+(?:số\s+)?(?:{_CAP_WORD}|[a-zđà-ỹ]+|\d[\w/-]*)){{1,10}}?(?=\s*[,;.()]|\s+(?:và|của|do|được|đã|về|ngày)\b|$)")
 _QUOTED = re.compile(r"[\"“«']([^\"”»']{3,160})[\"”»']")
-# what opens a photo credit ("Ảnh: Văn Điệp/TTXVN"), as a regex alternation (also used by qa/answer.py)
+# what opens a photo credit ("Ảnh: Văn Điệp/TTXVN"), as a regex alternation (also used by qa/answer/candidates.py)
 CREDIT_PREFIXES = "Ảnh|Ảnh minh họa|Ảnh minh hoạ|Photo|Nguồn ảnh"
 _CREDIT = re.compile(r"(?:" + CREDIT_PREFIXES + r")\s*:\s*([^()\n]{2,80}?)\s*(?:\)|$|\.(?:\s|$))", re.IGNORECASE)
 _CAPITAL_RUN = re.compile(rf"{_CAP_WORD}(?:[ -]{_CAP_WORD})*(?:/{_CAP_WORD})?")

@@ -15,8 +15,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .text.vntext import clean_spaces, fold, has_diacritics
-from .text.vocabulary import (CODE_FOLDED, ENGLISH_QUESTION_PHRASES, PREPOSITIONS, QUESTION_PHRASES,
+from ..text.vntext import clean_spaces, fold, has_diacritics
+from ..text.vocabulary import (CODE_FOLDED, ENGLISH_QUESTION_PHRASES, PREPOSITIONS, QUESTION_PHRASES,
                               QUESTION_PHRASES_MARKED, SUMMARY_WORDS, YEAR_FROM_1800, reads_as_english)
 
 MAX_FOLLOW_UP_WORDS = 8  # a follow-up fragment is short; a longer message is a question of its own

@@ -1,7 +1,7 @@
 """The reader: reads the question together with each candidate passage window and says which one answers,
 where the answer is inside it, and how sure it is.
 
-The candidate scorer (qa/answer.py) ranks the sentences of the retrieved passages from features computed
+The candidate scorer (qa/answer/candidates.py, qa/answer/scorer.py) ranks the sentences of the retrieved passages from features computed
 on the question and the sentence apart; the reader then reads the best few as windows (the sentence with
 the one before and after it, under the article's title) together with the question, through e5-small's
 encoder fine-tuned for this (`qa train-reader`). Its relevance head gives each window the probability
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
+from ...errors import ModelError
 
-MODEL_DIR = Path(__file__).with_name("models")
+MODEL_DIR = Path(__file__).parents[2] / "models"  # qa/models
 MODEL_FILE = MODEL_DIR / "reader.json"
 FORMAT = 1
 WINDOWS = 5  # windows read per question
@@ -89,7 +89,7 @@ def build_windows(order: list[int], spans: list[tuple[str, int, int]], sentence_
 
 def candidate_order(answerer, candidates) -> list[int]:
     """The sentence candidates, most probable first by the candidate scorer (metadata is not read)."""
-    from .answer import score_candidates
+    from ..scorer import score_candidates
 
     rows = [i for i, c in enumerate(candidates) if c.kind == "sentence"]
     if not rows:
@@ -227,7 +227,7 @@ class Reader:
     def __init__(self, model_file: Path = MODEL_FILE, *, quantised: bool = True):
         import torch
 
-        from .reader_model import Config, PieceTokenizer, ReaderNet
+        from .model import Config, PieceTokenizer, ReaderNet
 
         spec = ReaderModelFile.read(model_file)
         weights = Path(model_file).with_name(spec.weights)

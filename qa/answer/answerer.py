@@ -1,0 +1,250 @@
+"""Candidates -> features -> fitted scorer -> span -> Answer (or an abstention).
+
+The candidates (qa/answer/candidates.py) get the probability that they answer from the fitted model
+(qa/answer/scorer.py); the best one's short answer is chosen among its spans (qa/answer/short_answer.py).
+With the reader (qa/answer/reader/), the best candidates are read with the question and the reader
+decides. One calibrated confidence comes with every answer; below the fitted threshold the answer is refused.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import numpy as np
+
+from ..errors import QAError
+from ..index.sentences import SentenceTable
+from ..records import Answer, Article, Hit
+from ..text.vntext import sentence_spans
+from ..text.vocabulary import METADATA_NAMES
+from .candidates import CANDIDATE_HITS, ELABORATION, Candidate, CandidateFinder, adjacent
+from .question import Question
+from .reader.reader import Reader, Reading, build_windows, candidate_order
+from .scorer import MODEL_PATH, AnswerModel, default_model, score_candidates
+from .short_answer import best_span, span_candidates
+from .summary import summarise
+
+NOT_FOUND = "Không tìm thấy thông tin này trong các bài viết."
+MAX_EXCERPT = 260  # characters of article text quoted with an answer
+
+
+class Answerer:
+    """Turns ranked passages into an Answer; holds the articles, their sentences and the model."""
+
+    def __init__(self, articles: dict[str, Article], sentences: SentenceTable, model: AnswerModel | None = None,
+                 reader: "Reader | None" = None):
+        self.articles = articles
+        self.sentences = sentences
+        self._model = model
+        # the reader (qa/answer/reader/) reads the best candidates with the question and decides; without it the
+        # candidate scorer's probabilities do
+        self.reader = reader
+        self.finder = CandidateFinder(articles, sentences)
+
+    @property
+    def model(self) -> AnswerModel:
+        """The fitted model, loaded on first use (finding candidates needs none, so `qa fit` runs without one)."""
+        if self._model is None:
+            try:
+                self._model = default_model()
+            except (ValueError, KeyError, OSError) as exc:
+                raise QAError(f"the answer model {MODEL_PATH} cannot be used ({exc})") from None
+            if self._model is None:
+                raise QAError(f"the answer model {MODEL_PATH} is missing; reinstall hoi-dap or run `qa fit`")
+        return self._model
+
+    def sentence_spans(self, article_id: str) -> list[tuple[int, int]]:
+        """(start, end) of an article's sentences in its text, in order (as the index split them)."""
+        return self.finder.sentence_spans(article_id)
+
+    def candidates(self, q: Question, ranked: list[tuple[Hit, float]]) -> list[Candidate]:
+        """The candidate sentences and metadata fields of the ranked passages, with their features."""
+        return self.finder.candidates(q, ranked)
+
+    def span_candidates(self, q: Question, text: str, s: int, e: int) -> list[tuple[str, int, int, np.ndarray]]:
+        """(kind, start, end, features) of every span of text[s:e] that could be the short answer."""
+        return span_candidates(q, text, s, e)
+
+    def best_span(self, q: Question, text: str, s: int, e: int) -> tuple[int, int]:
+        return best_span(self.model.span, q, text, s, e)
+
+    # -- answering --
+    def answer(self, q: Question, ranked: list[tuple[Hit, float]], k: int = 5,
+               candidates: list[Candidate] | None = None) -> Answer:
+        """`candidates`: self.candidates(q, ranked) when already computed (`qa fit` holds them)."""
+        hits = [hit for hit, _ in ranked]
+        if q.asked == "summary" and hits:
+            answer = summarise(q, hits, k, self.articles, self.sentences)
+            return answer if answer is not None else self._refusal(q, hits, k)
+        if candidates is None:
+            candidates = self.candidates(q, ranked)
+        if not candidates:
+            return self._refusal(q, hits, k)
+        if self.reader is not None and q.asked not in SCORER_ANSWERS:
+            return self._answer_read(q, candidates, hits, ranked, k)
+        probabilities, best = score_candidates(self.model.sentence, candidates)
+        confidence = float(probabilities[best])
+        if confidence < self.model.answer_threshold:
+            return self._refusal(q, hits, k, confidence)
+        shown_with = [candidates[j] for j in adjacent(candidates, best, self.articles)
+                      if probabilities[j] >= self.model.neighbour_ratio * confidence]
+        return self._compose(q, candidates[best], confidence, hits, ranked, k, shown_with)
+
+    def read(self, q: Question, candidates: list[Candidate]) -> list[Reading]:
+        """The reader's verdict on windows around the best candidates (scorer order), in that order."""
+        order = candidate_order(self, candidates)
+        spans = [(c.article_id, c.start, c.end) for c in candidates]
+        windows = build_windows(order, spans, self.sentence_spans)
+        pairs = [(self.articles[w.article_id].title, self.articles[w.article_id].text[w.start:w.end]) for w in windows]
+        return [Reading(w, p, None if span is None else (w.start + span[0][0], w.start + span[0][1]),
+                        0.0 if span is None else span[1])
+                for w, (p, span) in zip(windows, self.reader.read(q.text, pairs))]
+
+    def reranked(self, q: Question, ranked: list[tuple[Hit, float]]) -> list[Hit]:
+        """The passages the reader reads as answering the question (at or above its refusal threshold) first,
+        most probable first, each where the answer it found lies; then the others in retrieval order."""
+        hits = [hit for hit, _ in ranked]
+        best: dict[int, float] = {}
+        for reading in self.read(q, self.candidates(q, ranked)):
+            if reading.probability < self.reader.answer_threshold:
+                continue
+            at = reading.span[0] if reading.span else reading.window.start
+            h = next((i for i, hit in enumerate(hits) if hit.article_id == reading.window.article_id
+                      and hit.start <= at < hit.end), None)
+            if h is not None:
+                best[h] = max(best.get(h, 0.0), reading.probability)
+        first = sorted(best, key=lambda i: (-best[i], i))
+        return [hits[i] for i in first] + [hit for i, hit in enumerate(hits) if i not in best]
+
+    def _answer_read(self, q: Question, candidates: list[Candidate], hits: list[Hit],
+                     ranked: list[tuple[Hit, float]], k: int) -> Answer:
+        readings = self.read(q, candidates)
+        if not readings:
+            return self._refusal(q, hits, k)
+        best = max(readings, key=lambda r: r.probability)
+        if best.probability < self.reader.answer_threshold or best.span is None:
+            return self._refusal(q, hits, k, best.probability)
+        article_id, (a, b) = best.window.article_id, _trimmed(self.articles[best.window.article_id].text, *best.span)
+        covering = [(s, e) for s, e in self.sentence_spans(article_id) if e > a and s < b] or [(a, b)]
+        s, e = covering[0][0], covering[-1][1]
+        anchor = candidates[best.window.anchor]
+        hit_index = next((h for h, (hit, _) in enumerate(ranked[:CANDIDATE_HITS])
+                          if hit.article_id == article_id and hit.start <= s < hit.end), anchor.hit)
+        chosen = Candidate(article_id, s, e, "sentence", hit_index, np.zeros(0))
+        return self._compose(q, chosen, best.probability, hits, ranked, k, span_at=(a, b),
+                             confident=best.probability >= self.reader.confident_threshold)
+
+    def _refusal(self, q: Question, hits: list[Hit], k: int, confidence: float = 0.0) -> Answer:
+        return Answer(question=q.text, text=NOT_FOUND, abstained=True, citations=hits[:k], kind=q.asked,
+                      confidence=round(confidence, 3))
+
+    def _compose(self, q: Question, best: Candidate, confidence: float, hits: list[Hit],
+                 ranked: list[tuple[Hit, float]], k: int, neighbours: list[Candidate] = (),
+                 span_at: tuple[int, int] | None = None, confident: bool | None = None) -> Answer:
+        """`span_at` and `confident`: the reader's, when it decided; else the scorer's span ranker and threshold."""
+        article = self.articles[best.article_id]
+        if confident is None:
+            confident = confidence >= self.model.confident_threshold
+        hit = hits[best.hit]
+        if best.kind != "sentence":
+            span = _metadata_span(q, best)
+            cited = replace(hit, highlight=None)
+            others = [h for h in hits if h.chunk_id != hit.chunk_id][: max(0, k - 1)]
+            text = f"{span} — {METADATA_NAMES[best.kind]} bài «{article.title}» [1]"
+            return Answer(question=q.text, text=text, abstained=False, citations=[cited, *others], span=span,
+                          kind=q.asked, confidence=round(confidence, 3), confident=confident, metadata=best.kind)
+        s, e = best.start, best.end
+        if q.asked in ("list", "fact", "reason", "manner") or article.text[s:e].rstrip().endswith(":"):
+            s, e = with_elaboration(article.text, s, e)
+        if span_at is None:
+            span_at = self.best_span(q, article.text, best.start, best.end)
+        if span_at[1] - span_at[0] > MAX_EXCERPT:  # a clause answer longer than a quote: its first clauses
+            span_at = excerpt_window(article.text, span_at[0], span_at[1], (span_at[0], span_at[0]))
+        a, b = excerpt_window(article.text, s, e, span_at)
+        cut_before, cut_after = a > s, b < e
+        for other in neighbours:  # a nearly-as-likely adjacent sentence is quoted too, verbatim
+            if other.start >= e and not cut_after:
+                b = excerpt_window(article.text, other.start, other.end, (other.start, other.start))[1]
+                cut_after = b < other.end
+            elif other.end <= s and not cut_before:
+                a = excerpt_window(article.text, other.start, other.end, (other.end, other.end))[0]
+                cut_before = a > other.start
+        excerpt = article.text[a:b]
+        shown = ("…" if cut_before else "") + excerpt + ("…" if cut_after else "")
+        span_text = article.text[span_at[0]:span_at[1]]
+        # the short answer first, unless it is most of the quote anyway
+        text = f"{span_text} — {shown} [1]" if len(span_text) < 0.6 * len(excerpt) else f"{shown} [1]"
+        # the passage that holds the quoted sentence is the citation (a neighbour chunk may hold it better)
+        holder = next((h for h, _ in ranked if h.article_id == article.id and h.start <= a and b <= h.end), hit)
+        cited = replace(holder, highlight=span_at)
+        others = [h for h in hits if h.chunk_id != holder.chunk_id][: max(0, k - 1)]
+        return Answer(question=q.text, text=text, abstained=False, citations=[cited, *others], span=span_text,
+                      start=a, end=b, kind=q.asked, confidence=round(confidence, 3), confident=confident)
+
+
+# The page's own metadata (byline, outlet, date line) is not in the text the reader reads: the candidate
+# scorer answers these questions, with the article's metadata among its candidates.
+SCORER_ANSWERS = ("author", "outlet", "published")
+
+
+def _trimmed(text: str, a: int, b: int) -> tuple[int, int]:
+    """A span without the spaces and trailing punctuation a token boundary may leave at its edges."""
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and (text[b - 1].isspace() or text[b - 1] in ",;:."):
+        b -= 1
+    return a, b
+
+
+def _metadata_span(q: Question, candidate: Candidate) -> str:
+    if candidate.kind == "published" and re.search(r"\b(may gio|luc nao|gio nao|what time)\b", q.folded):
+        m = re.search(r"\d{1,2}\s*[:h]\s*\d{2}", candidate.value)
+        if m:
+            return m.group()
+    if candidate.kind == "published":
+        m = re.search(r"\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}", candidate.value)
+        return m.group() if m else candidate.value
+    return candidate.value
+
+
+def with_elaboration(text: str, s: int, e: int) -> tuple[int, int]:
+    """A lead-in sentence ("... những nhiệm vụ sau:") is followed by what it announces."""
+    following = sentence_spans(text, e, min(len(text), e + 600))
+    if following and (text[s:e].rstrip().endswith(":") or ELABORATION.match(text[following[0][0]:following[0][1]])):
+        return s, following[0][1]
+    return s, e
+
+
+def excerpt_window(text: str, s: int, e: int, span: tuple[int, int]) -> tuple[int, int]:
+    """At most MAX_EXCERPT characters of text[s:e] that always contain the span: whole clauses around
+    it when they fit, else the span with as much of its own clause as fits."""
+    if e - s <= MAX_EXCERPT:
+        return s, e
+    a0, b0 = max(s, span[0]), min(e, span[1])
+    if b0 - a0 >= MAX_EXCERPT:
+        return a0, b0
+    cuts = sorted({s, e, *(s + m.end() for m in re.finditer(r"[,;:]\s+", text[s:e]))})
+    best = None
+    for i, a in enumerate(cuts):
+        if a > a0:
+            break
+        for b in cuts[i + 1:]:
+            if b < b0:
+                continue
+            if b - a > MAX_EXCERPT:
+                break
+            if best is None or (b - a) > (best[1] - best[0]):
+                best = (a, b)
+    if best is None:  # no clause boundaries close enough: centre a window on the span, at word edges
+        room = MAX_EXCERPT - (b0 - a0)
+        a = max(s, a0 - room // 2)
+        b = min(e, b0 + (MAX_EXCERPT - (b0 - a)))
+        while a > s and a < a0 and not text[a - 1].isspace():
+            a += 1
+        while b < e and b > b0 and not text[b].isspace():
+            b -= 1
+        best = (a, b)
+    a, b = best
+    while b > max(a, b0) and text[b - 1] in ", ;:":
+        b -= 1
+    return a, b
