@@ -231,7 +231,7 @@ def _cmd_ask(args) -> int:
                           "missing_terms": list(answer.missing_terms), **asked,
                           "citations": [_hit_dict(h) for h in answer.citations]}, ensure_ascii=False, indent=2))
         return 0
-    from .chatview import answer_lines  # the chat's wording: a tentative answer is never printed as the answer
+    from .web.present import answer_lines  # the chat's wording: a tentative answer is never printed as the answer
 
     print("\n".join(answer_lines(answer)))
     print()
@@ -269,7 +269,7 @@ def _cmd_train_reader(args) -> int:
 def _cmd_serve(args) -> int:
     import os
 
-    from .app import serve
+    from .web.serve import serve
 
     if args.milvus_uri:
         from .index.backends.milvus import URI_ENV

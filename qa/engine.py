@@ -1,6 +1,7 @@
 """Engine: the one object behind the CLI, the chat and the Python API (build, load, search, ask)."""
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -70,8 +71,6 @@ class Filters:
 
     @classmethod
     def make(cls, articles=None, since=None, until=None, outlets=None) -> "Filters | None":
-        import datetime as _dt
-
         def as_set(value, name):
             if value is None:
                 return None
@@ -84,16 +83,30 @@ class Filters:
             return items or None
 
         def as_date(value, name):
-            if value in (None, ""):
-                return None
             try:
-                return _dt.date.fromisoformat(str(value)[:10]).isoformat()
+                return cls.day(value)
             except ValueError:
                 raise QuestionError(f"{name} must be a date as YYYY-MM-DD (got {value!r})") from None
 
         made = cls(as_set(articles, "articles"), as_date(since, "since"), as_date(until, "until"),
                    as_set(outlets, "outlets"))
         return None if made == cls() else made
+
+    @staticmethod
+    def day(value, *, day_first: bool = False) -> str | None:
+        """The ISO day of "YYYY-MM-DD…" (and, `day_first`, of "DD/MM/YYYY", as the chat's filters write it);
+        None for None or ""; a ValueError when it is no day."""
+        import datetime as _dt
+
+        if value in (None, ""):
+            return None
+        text = str(value)
+        if day_first:
+            text = text.strip()
+            m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+            if m:
+                return _dt.date(int(m[3]), int(m[2]), int(m[1])).isoformat()
+        return _dt.date.fromisoformat(text[:10]).isoformat()
 
     def allows(self, article: Article) -> bool:
         if self.articles is not None and article.id not in self.articles and article.source not in self.articles:

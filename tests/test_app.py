@@ -22,8 +22,10 @@ import pytest
 from conftest import HashEmbedder, stop_server
 
 import qa
-import qa.app
-from qa import chatview as view
+import qa.web.app
+import qa.web.chat
+import qa.web.serve
+from qa.web import layout, present, views
 from qa.engine import MAX_QUESTION_CHARS, Engine
 from qa.errors import QAError
 from qa.records import Answer, Hit
@@ -91,7 +93,7 @@ def engine(index_dir):
 
 @pytest.fixture(scope="module")
 def served(engine):
-    demo = qa.app.build_app(engine)
+    demo = qa.web.app.build_app(engine)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     yield demo, url
     demo.close()
@@ -135,36 +137,36 @@ def crafted_answer(engine, article_id: str, span: str, *, confident: bool = True
 # ---- fast: pure pieces -----------------------------------------------------------------------------
 def test_offline_defaults():
     assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
-    theme = qa.app.make_theme()
+    theme = qa.web.app.make_theme()
     assert not [s for s in theme._stylesheets if s], "the theme must not pull web fonts"
     assert "googleapis" not in theme._get_theme_css()
-    assert qa.app.EXAMPLES == []  # no example is written into the code: they come from the index
+    assert qa.web.chat.EXAMPLES == []  # no example is written into the code: they come from the index
 
 
 def test_examples_come_from_the_index(engine, tmp_path):
     chunks = {a: sum(1 for c in engine.chunks if c.article_id == a) for a in engine.articles}
-    examples = qa.app.derived_examples(engine, chunks)
-    assert 1 <= len(examples) <= qa.app.EXAMPLES_SHOWN and len(set(examples)) == len(examples)
+    examples = qa.web.chat.derived_examples(engine, chunks)
+    assert 1 <= len(examples) <= qa.web.chat.EXAMPLES_SHOWN and len(set(examples)) == len(examples)
     titles = [a.title for a in engine.articles.values()]
     assert all(any(f"«{t}»" in q for t in titles) for q in examples)  # each names an article of the index
     assert any(q.startswith("Tóm tắt") for q in examples)
     listed = tmp_path / "examples.txt"
     listed.write_text("# câu hỏi mẫu\nCâu một?\n\n  Câu hai?  \n", encoding="utf-8")
-    assert qa.app.read_examples(listed) == ["Câu một?", "Câu hai?"]
+    assert qa.web.chat.read_examples(listed) == ["Câu một?", "Câu hai?"]
     with pytest.raises(QAError, match="examples"):
-        qa.app.read_examples(tmp_path / "missing.txt")
+        qa.web.chat.read_examples(tmp_path / "missing.txt")
 
 
 def test_parse_auth(monkeypatch):
     monkeypatch.delenv("QA_AUTH", raising=False)
-    assert qa.app.parse_auth(None) is None
-    assert qa.app.parse_auth("ana:se:cret") == ("ana", "se:cret")
+    assert qa.web.serve.parse_auth(None) is None
+    assert qa.web.serve.parse_auth("ana:se:cret") == ("ana", "se:cret")
     monkeypatch.setenv("QA_AUTH", "env:pw")
-    assert qa.app.parse_auth(None) == ("env", "pw")
-    assert qa.app.parse_auth("flag:pw") == ("flag", "pw")  # the flag wins over the environment
+    assert qa.web.serve.parse_auth(None) == ("env", "pw")
+    assert qa.web.serve.parse_auth("flag:pw") == ("flag", "pw")  # the flag wins over the environment
     for bad in ("nocolon", ":pw", "user:"):
         with pytest.raises(QAError, match="user:password"):
-            qa.app.parse_auth(bad)
+            qa.web.serve.parse_auth(bad)
 
 
 def test_loopback_is_the_default_host():
@@ -172,23 +174,23 @@ def test_loopback_is_the_default_host():
 
     from qa.cli import _parser
 
-    assert inspect.signature(qa.app.serve).parameters["host"].default == "127.0.0.1"
+    assert inspect.signature(qa.web.serve.serve).parameters["host"].default == "127.0.0.1"
     assert _parser().parse_args(["serve"]).host == "127.0.0.1"
     assert _parser().parse_args(["serve", "--examples", "x.txt"]).examples == "x.txt"
 
 
 def test_user_text_is_escaped():
-    turn = view.turn_html(view.TurnView(1, '<img src=x onerror=alert(1)>\n\n<script>alert(2)</script>', "waiting",
+    turn = layout.turn_html(layout.TurnView(1, '<img src=x onerror=alert(1)>\n\n<script>alert(2)</script>', "waiting",
                                         understood="<b>hiểu</b>", scope="<i>x</i>"))
     assert "<img" not in turn and "<script" not in turn and "<b>" not in turn and "<i>" not in turn
     assert "&lt;img src=x onerror=alert(1)&gt;" in turn and "&lt;script&gt;" in turn
     assert "\n" not in turn
-    assert "<script" not in view.error_html("<script>alert(1)</script>")
+    assert "<script" not in views.error_html("<script>alert(1)</script>")
 
 
 def test_a_date_answer_is_shown_answer_first(engine):
     answer = crafted_answer(engine, CANONICAL_ID, "25/5/2017")
-    page = view.answer_html(engine, answer)
+    page = views.answer_html(engine, answer)
     assert page.count('class="qa-short"') == 1 and '<p class="qa-short">25/5/2017</p>' in page
     quote = re.search(r'<blockquote class="qa-quote">(.*?)</blockquote>', page).group(1)
     assert "<mark>25/5/2017</mark>" in quote and 'class="qa-ref" data-n="1"' in quote
@@ -208,21 +210,21 @@ def test_a_date_answer_is_shown_answer_first(engine):
 
 
 def test_a_tentative_answer_is_marked(engine):
-    page = view.answer_html(engine, crafted_answer(engine, CANONICAL_ID, "25/5/2017", confident=False))
+    page = views.answer_html(engine, crafted_answer(engine, CANONICAL_ID, "25/5/2017", confident=False))
     assert "qa-tentative" in page and 'class="qa-short"' not in page  # never a headline
     assert "Có thể là: <mark>25/5/2017</mark> (độ tin cậy thấp, 41 %) — hãy đọc đoạn trích." in page
-    text = view.answer_text(engine, crafted_answer(engine, CANONICAL_ID, "25/5/2017", confident=False))
+    text = present.answer_text(engine, crafted_answer(engine, CANONICAL_ID, "25/5/2017", confident=False))
     assert "Có thể là: 25/5/2017 (độ tin cậy thấp, 41 %)" in text and not text.startswith("25/5/2017 — ")
 
 
 def test_an_inferred_date_is_marked_as_inferred(engine):
     article = next(a for a in engine.articles.values() if a.published_inferred and not a.published)
-    shown, inferred = view.article_date(article)
+    shown, inferred = present.article_date(article)
     assert inferred and shown.startswith("khoảng ")
-    meta = view._meta_html(article)
+    meta = views.meta_html(article)
     assert "suy ra từ nội dung" in meta
-    assert view.date_label(None, "2020") == ("khoảng năm 2020", True)  # a year alone, inferred
-    assert view.date_label("2020") == ("năm 2020", False)  # a year alone, stated
+    assert present.date_label(None, "2020") == ("khoảng năm 2020", True)  # a year alone, inferred
+    assert present.date_label("2020") == ("năm 2020", False)  # a year alone, stated
 
 
 def test_a_metadata_answer_says_it_is_the_articles_metadata(engine):
@@ -231,7 +233,7 @@ def test_a_metadata_answer_says_it_is_the_articles_metadata(engine):
     answer = Answer(question="Ai viết bài này?", text=f"{article.author} — tác giả bài «{article.title}» [1]",
                     abstained=False, citations=[hit], span=article.author, kind="author", confidence=0.9,
                     confident=True, metadata="author")
-    page = view.answer_html(engine, answer)
+    page = views.answer_html(engine, answer)
     assert f'<p class="qa-short">{html_lib.escape(article.author)}</p>' in page
     assert "Đây là tác giả của bài" in page and "không phải từ nội dung bài" in page
 
@@ -243,7 +245,7 @@ def test_a_summary_lists_its_sentences(engine):
     answer = Answer(question="Tóm tắt", text=f"Tóm tắt «{article.title}»: " + " ".join(
         f"{article.text[a:b]} [1]" for a, b in spans), abstained=False, citations=[hit], span="x", start=spans[0][0],
         end=spans[-1][1], kind="summary", confidence=1.0, confident=True, summary=spans)
-    page = view.answer_html(engine, answer)
+    page = views.answer_html(engine, answer)
     items = re.findall(r"<li>(.*?)</li>", page.split('class="qa-panel-src"')[0])
     assert len(items) == 3 and all('data-n="1"' in i for i in items)
     assert f"Tóm tắt bài «{html_lib.escape(article.title)}»" in page
@@ -255,37 +257,37 @@ def test_a_refusal_says_what_the_collection_covers(engine):
     answer = Answer(question=UNANSWERABLE, text="Không tìm thấy thông tin này trong các bài viết.", abstained=True,
                     citations=hits)
     chunks = {a: sum(1 for c in engine.chunks if c.article_id == a) for a in engine.articles}
-    page = view.answer_html(engine, answer, "", view.coverage_html(engine, chunks))
+    page = views.answer_html(engine, answer, "", layout.coverage_html(engine, chunks))
     assert 'class="qa-refusal-title">Không tìm thấy' in page
     assert f"Kho gồm {len(engine.articles)} bài" in page
     assert '<details class="qa-nearest"' in page and "<details class=\"qa-nearest\" data-key=\"nearest\" open" not in page
-    assert page.count("qa-card-related") == view.NEAREST_ON_ABSTAIN
+    assert page.count("qa-card-related") == present.NEAREST_ON_ABSTAIN
 
 
 def test_filters_are_checked_in_vietnamese(engine):
     some = next(iter(engine.articles.values()))
-    made = qa.app.clean_filters(engine, {"articles": [some.source], "since": "01/02/2019", "until": "2024-12-31"})
+    made = qa.web.chat.clean_filters(engine, {"articles": [some.source], "since": "01/02/2019", "until": "2024-12-31"})
     assert made == {"articles": [some.id], "since": "2019-02-01", "until": "2024-12-31", "outlets": None}
     with pytest.raises(QAError, match="không có bài"):
-        qa.app.clean_filters(engine, {"articles": ["khong-co.txt"]})
+        qa.web.chat.clean_filters(engine, {"articles": ["khong-co.txt"]})
     with pytest.raises(QAError, match="không phải một ngày hợp lệ"):
-        qa.app.clean_filters(engine, {"since": "31/02/2020"})
+        qa.web.chat.clean_filters(engine, {"since": "31/02/2020"})
     with pytest.raises(QAError, match="ngày bắt đầu sau ngày kết thúc"):
-        qa.app.clean_filters(engine, {"since": "2024-01-02", "until": "2023-01-01"})
+        qa.web.chat.clean_filters(engine, {"since": "2024-01-02", "until": "2023-01-01"})
 
 
 def test_article_html_is_escaped(xss_engine):
     article = next(iter(xss_engine.articles.values()))
     answer = crafted_answer(xss_engine, article.id, "12/3/2024", related=0)
-    page = view.answer_html(xss_engine, answer)
+    page = views.answer_html(xss_engine, answer)
     assert "<script" not in page.lower() and "<img" not in page.lower() and "<b>" not in page and "<i>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<mark>12/3/2024</mark>" in page and "\n" not in page
-    doc = view.article_view_html(article, 3, [(answer.start, answer.end)], None)
+    doc = layout.article_view_html(article, 3, [(answer.start, answer.end)], None)
     assert "<script" not in doc.lower() and "<img" not in doc.lower() and "&lt;b&gt;đậm&lt;/b&gt;" in doc
-    listing = view.collection_html(xss_engine, {article.id: 3})
+    listing = layout.collection_html(xss_engine, {article.id: 3})
     assert "<b>" not in listing and "<i>" not in listing and html_lib.escape(article.title) in listing
-    text = view.answer_text(xss_engine, answer)  # plain text: shown as it is written
+    text = present.answer_text(xss_engine, answer)  # plain text: shown as it is written
     assert "<script>alert(1)</script>" in text
 
 
@@ -398,19 +400,19 @@ def test_an_engine_failure_is_its_one_line_on_ask_as_on_chat(engine, caplog):
     broken = Engine(engine._stored, engine.index_dir, HashEmbedder())
     with pytest.raises(QAError, match="64-d vectors"):
         broken.ask(SUMMARY)
-    demo = qa.app.build_app(broken)
+    demo = qa.web.app.build_app(broken)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
         api = client(url)
-        with caplog.at_level("ERROR", logger="qa.app"):
+        with caplog.at_level("ERROR", logger="qa.web"):
             line = api.predict(SUMMARY, api_name="/chat")
             with pytest.raises(AppError) as raised:
                 api.predict(SUMMARY, api_name="/ask")
     finally:
         demo.close()
     assert line.startswith("Model ") and "64-d vectors" in line and "rebuild it" in line
-    assert str(raised.value) == line and qa.app.INTERNAL_ERROR not in str(raised.value)
-    assert not [r for r in caplog.records if r.name == "qa.app"]  # a known failure: no traceback in the log
+    assert str(raised.value) == line and qa.web.chat.INTERNAL_ERROR not in str(raised.value)
+    assert not [r for r in caplog.records if r.name == "qa.web"]  # a known failure: no traceback in the log
 
 
 @pytest.mark.slow
@@ -459,7 +461,7 @@ def test_page_and_theme_are_offline(served):
 @pytest.mark.slow
 def test_share_links_are_refused(engine):
     with pytest.raises(QAError, match="share"):
-        qa.app.build_app(engine).launch(share=True, prevent_thread_lock=True)
+        qa.web.app.build_app(engine).launch(share=True, prevent_thread_lock=True)
 
 
 @pytest.mark.slow
@@ -508,9 +510,9 @@ def test_the_quote_marks_the_highlighted_span_not_an_earlier_copy_of_it():
     hit = Hit("a.txt", "T", None, None, article_text, 1.0, 0, len(article_text), "a", "a#0", highlight=(at, at + 1))
     answer = Answer(question="q", text=f"{article_text} [1]", abstained=False, citations=[hit], span="3",
                     start=0, end=len(article_text), kind="number", confidence=0.9, confident=True)
-    quote = view._quote_of(answer)
-    assert view._span_in_quote(answer, quote, "3") == at
-    assert view._quote_html(quote, "3", at).count("<mark>") == 1
-    assert view._quote_html(quote, "3", at).index("<mark>") > quote.index("Năm nay")
+    quote = present.quote_of(answer)
+    assert views._span_in_quote(answer, quote, "3") == at
+    assert views._quote_html(quote, "3", at).count("<mark>") == 1
+    assert views._quote_html(quote, "3", at).index("<mark>") > quote.index("Năm nay")
     moved = replace(answer, citations=[replace(hit, highlight=None)])
-    assert view._span_in_quote(moved, quote, "3") == quote.index("3")
+    assert views._span_in_quote(moved, quote, "3") == quote.index("3")

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import qa
-import qa.app
+import qa.web.app
 from qa.engine import Engine
 from qa.records import Answer
 
@@ -65,7 +65,7 @@ def free_port() -> int:
 
 
 def launch(engine, **kwargs) -> tuple:
-    demo = qa.app.build_app(engine, **kwargs)
+    demo = qa.web.app.build_app(engine, **kwargs)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     return demo, url
 
@@ -587,7 +587,7 @@ def test_readme_screenshots(url, browser, viewport, name, docs_name):
 
 # ---- a rebuilt index -------------------------------------------------------------------------------------------
 def test_counts_follow_a_reloaded_index(engine, tiny_index, tmp_path, browser):
-    from qa.serving import EngineHolder
+    from qa.web.serving import EngineHolder
     from test_chat_server import swap_in
 
     served = tmp_path / "index"

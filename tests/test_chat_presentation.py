@@ -15,8 +15,11 @@ import pytest
 from conftest import INDEX
 
 import qa
-import qa.app
-from qa import chatview as view
+import qa.answer.conversation
+import qa.web.app
+import qa.web.chat
+import qa.web.session
+from qa.web import layout, present, views
 from qa.cli import main
 
 MISSING_Q = "Quyết định 2200-QĐ/TU của Quận ủy Nam Từ Liêm ban hành ngày nào?"
@@ -65,27 +68,27 @@ def percent_in(text: str, confidence: float) -> bool:
 
 # ---- the words ------------------------------------------------------------------------------------
 def test_missing_terms_are_joined_naturally():
-    assert view.missing_line(["Nam Từ Liêm"]) == "Các bài viết không nhắc đến «Nam Từ Liêm»."
-    assert view.missing_line(["Đà Nẵng", "2019"]) == "Các bài viết không nhắc đến «Đà Nẵng» và «2019»."
-    assert view.missing_line(["A", "B", "C"]) == "Các bài viết không nhắc đến «A», «B» và «C»."
+    assert present.missing_line(["Nam Từ Liêm"]) == "Các bài viết không nhắc đến «Nam Từ Liêm»."
+    assert present.missing_line(["Đà Nẵng", "2019"]) == "Các bài viết không nhắc đến «Đà Nẵng» và «2019»."
+    assert present.missing_line(["A", "B", "C"]) == "Các bài viết không nhắc đến «A», «B» và «C»."
 
 
 def test_each_answer_is_presented_by_how_sure_it_is(confident, tentative, missing, engine):
-    assert view.presentation(confident) == "answer"
-    assert view.presentation(tentative) == "tentative"
-    assert view.presentation(missing) == "nearest"
-    assert view.presentation(engine.ask("Giá vàng hôm nay là bao nhiêu?")) == "refused"
+    assert present.presentation(confident) == "answer"
+    assert present.presentation(tentative) == "tentative"
+    assert present.presentation(missing) == "nearest"
+    assert present.presentation(engine.ask("Giá vàng hôm nay là bao nhiêu?")) == "refused"
 
 
 # ---- the page ---------------------------------------------------------------------------------------
 def test_only_a_confident_answer_gets_the_large_answer_line(confident, tentative, missing, engine):
-    assert 'class="qa-short"' in view.answer_html(engine, confident)
+    assert 'class="qa-short"' in views.answer_html(engine, confident)
     for answer in (tentative, missing):
-        assert 'class="qa-short"' not in view.answer_html(engine, answer)
+        assert 'class="qa-short"' not in views.answer_html(engine, answer)
 
 
 def test_a_tentative_answer_shows_the_passage_first_then_what_it_may_be(tentative, engine):
-    page = view.answer_html(engine, tentative)
+    page = views.answer_html(engine, tentative)
     assert 'data-presentation="tentative"' in page and "qa-tentative" in page
     quote = page.index('<blockquote class="qa-quote">')
     maybe = page.index('<p class="qa-lowconf qa-maybe"')
@@ -94,13 +97,13 @@ def test_a_tentative_answer_shows_the_passage_first_then_what_it_may_be(tentativ
     assert " ".join(line.split()).startswith("Có thể là") and "độ tin cậy thấp" in line and "hãy đọc" in line
     assert percent_in(line, tentative.confidence)
     span = tentative.span.strip()
-    if span and len(span) <= view.SHORT_ANSWER_CHARS:
+    if span and len(span) <= present.SHORT_ANSWER_CHARS:
         assert f"<mark>{html_lib.escape(span)}</mark>" in page[quote:maybe]  # the candidate, inside the passage
         assert span in line
 
 
 def test_a_name_no_article_mentions_is_said_first_and_the_passage_is_the_nearest(missing, engine):
-    page = view.answer_html(engine, missing)
+    page = views.answer_html(engine, missing)
     text = " ".join(visible_text(page).split())
     assert text.startswith("Các bài viết không nhắc đến «Nam Từ Liêm».")
     assert "Đoạn gần nhất (không phải câu trả lời)" in text and "Có thể là" not in text
@@ -115,36 +118,36 @@ def test_a_refusal_says_which_names_are_missing_first(engine):
     assert "Đà Nẵng" in answer.missing_terms
     if not answer.abstained:
         pytest.skip("this answer model answers it; the refusal shape is then not what is tested")
-    text = " ".join(visible_text(view.answer_html(engine, answer)).split())
-    assert text.startswith(view.missing_line(answer.missing_terms) + " Không tìm thấy")
-    assert view.copy_text(engine, answer).startswith(view.missing_line(answer.missing_terms))
+    text = " ".join(visible_text(views.answer_html(engine, answer)).split())
+    assert text.startswith(present.missing_line(answer.missing_terms) + " Không tìm thấy")
+    assert present.copy_text(engine, answer).startswith(present.missing_line(answer.missing_terms))
 
 
 def test_the_page_stays_escaped(missing, engine):
     from dataclasses import replace
 
     crafted = replace(missing, missing_terms=("<script>alert(1)</script>",))
-    page = view.answer_html(engine, crafted)
+    page = views.answer_html(engine, crafted)
     assert "<script>" not in page and "«&lt;script&gt;alert(1)&lt;/script&gt;»" in page
 
 
 # ---- /chat text, Copy, qa ask -----------------------------------------------------------------------------
 def test_chat_text_never_heads_with_a_tentative_answer(tentative, confident, missing, engine):
-    assert view.answer_text(engine, confident).startswith(confident.text)
-    lines = view.answer_text(engine, tentative).splitlines()
+    assert present.answer_text(engine, confident).startswith(confident.text)
+    lines = present.answer_text(engine, tentative).splitlines()
     assert not lines[0].startswith(tentative.span + " — ")  # the passage, not "span — sentence"
     assert lines[1].startswith("Có thể là") and percent_in(lines[1], tentative.confidence)
-    lines = view.answer_text(engine, missing).splitlines()
+    lines = present.answer_text(engine, missing).splitlines()
     assert lines[0] == "Các bài viết không nhắc đến «Nam Từ Liêm»."
     assert lines[1].startswith("Đoạn gần nhất (không phải câu trả lời): ")
     assert "Nguồn:" not in lines and "Các đoạn gần nhất:" in lines
 
 
 def test_copy_says_may_be_and_missing(tentative, confident, missing, engine):
-    assert not view.copy_text(engine, confident).startswith("Có thể")
-    copied = view.copy_text(engine, tentative)
+    assert not present.copy_text(engine, confident).startswith("Có thể")
+    copied = present.copy_text(engine, tentative)
     assert copied.startswith("Có thể là") and "độ tin cậy thấp" in copied and "[1]" not in copied
-    copied = view.copy_text(engine, missing)
+    copied = present.copy_text(engine, missing)
     assert copied.startswith("Các bài viết không nhắc đến «Nam Từ Liêm». Đoạn gần nhất: ")
 
 
@@ -169,15 +172,15 @@ def test_qa_ask_json_keeps_its_shape_and_adds_missing_terms(capsys):
 
 # ---- /ask ---------------------------------------------------------------------------------------------------
 def test_ask_json_carries_missing_terms(engine, tentative):
-    outcome = qa.app.answer_question(engine, MISSING_Q, None, {})
-    reply = qa.app.outcome_dict(engine, outcome, 0)
+    outcome = qa.web.chat.answer_question(engine, MISSING_Q, None, {})
+    reply = qa.web.chat.outcome_dict(engine, outcome, 0)
     assert reply["missing_terms"] == ["Nam Từ Liêm"] and reply["confident"] is False
     assert {c["role"] for c in reply["citations"]} == {"nearest"}  # no passage is an answer's source
     assert reply["copy"].startswith("Các bài viết không nhắc đến «Nam Từ Liêm».")
-    reply = qa.app.outcome_dict(engine, qa.app.answer_question(engine, tentative.question, None, {}), 0)
+    reply = qa.web.chat.outcome_dict(engine, qa.web.chat.answer_question(engine, tentative.question, None, {}), 0)
     assert reply["missing_terms"] == [] and reply["confident"] is False and reply["copy"].startswith("Có thể là")
     assert reply["citations"][0]["role"] == "source"
-    reply = qa.app.outcome_dict(engine, qa.app.answer_question(engine, "ai ký?", None, {}), 0)
+    reply = qa.web.chat.outcome_dict(engine, qa.web.chat.answer_question(engine, "ai ký?", None, {}), 0)
     assert reply["missing_terms"] == []  # a refusal before any search has the field too
 
 
@@ -185,7 +188,7 @@ def test_ask_json_carries_missing_terms(engine, tentative):
 def test_ask_and_chat_endpoints_say_it(engine):
     from test_app import client, free_port
 
-    demo = qa.app.build_app(engine)
+    demo = qa.web.app.build_app(engine)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
         api = client(url)
@@ -219,16 +222,16 @@ def test_the_date_filter_note_says_what_the_filter_does(make_seeds, tmp_path):
     stated, inferred, undated = (built.articles[i] for i in ("cau-anh-sao", "cho-noi", "lang-gom"))
     assert stated.published and not inferred.published and inferred.published_inferred
     assert not undated.published and not undated.published_inferred
-    listing = view.collection_html(built, {a: 1 for a in built.articles})
+    listing = layout.collection_html(built, {a: 1 for a in built.articles})
     note = html_lib.unescape(re.search(r'<p class="qa-filters-note">(.*?)</p>', listing).group(1))
     # the note says: an inferred date counts (shown "khoảng …"), an article with no date is left out
     assert "ngày suy ra từ nội dung" in note and "«khoảng …»" in note and "không rõ ngày" in note and "bị loại" in note
     assert "khoảng 28/04/2020" in listing
     # ... and the filter does that: a range holding both days keeps the inferred one, never the undated one
-    filters = qa.app.clean_filters(built, {"since": "01/01/2020", "until": "31/12/2024"})
+    filters = qa.web.chat.clean_filters(built, {"since": "01/01/2020", "until": "31/12/2024"})
     found = {h.article_id for h in built.search("chợ cầu làng gốm khách", k=10, **filters)}
     assert found == {"cau-anh-sao", "cho-noi"}
-    only_inferred = qa.app.clean_filters(built, {"since": "2020-04-01", "until": "2020-04-30"})
+    only_inferred = qa.web.chat.clean_filters(built, {"since": "2020-04-01", "until": "2020-04-30"})
     assert {h.article_id for h in built.search("chợ cầu làng gốm khách", k=10, **only_inferred)} == {"cho-noi"}
 
 
@@ -236,23 +239,23 @@ def test_a_later_refusal_is_folded_under_one_line(engine):
     refused = engine.ask("Giá vàng hôm nay là bao nhiêu?")
     assert refused.abstained
     chunks = {a: sum(1 for c in engine.chunks if c.article_id == a) for a in engine.articles}
-    coverage = view.coverage_html(engine, chunks)
-    full = view.answer_html(engine, refused, "", coverage)
-    folded = view.answer_html(engine, refused, "", coverage, compact=True)
+    coverage = layout.coverage_html(engine, chunks)
+    full = views.answer_html(engine, refused, "", coverage)
+    folded = views.answer_html(engine, refused, "", coverage, compact=True)
     assert "qa-refusal-more" not in full and 'class="qa-coverage"' in full
     body = folded.split('<details class="qa-refusal-more" data-key="refusal">', 1)
     assert len(body) == 2 and 'class="qa-coverage"' in body[1] and 'class="qa-coverage"' not in body[0]
     summary = re.search(r"<summary>(.*?)</summary>", body[1]).group(1)
     assert visible_text(summary).split()[:4] == ["Không", "tìm", "thấy", "thông"] and "đoạn gần nhất" in summary
-    assert body[1].count('class="qa-card qa-card-related"') == view.NEAREST_ON_ABSTAIN  # the passages, folded too
+    assert body[1].count('class="qa-card qa-card-related"') == present.NEAREST_ON_ABSTAIN  # the passages, folded too
 
 
 def test_the_chat_folds_refusals_after_its_first(engine):
-    chat = qa.app.Conversation()
+    chat = qa.web.session.Conversation()
     for seq, refusal in enumerate(["answered", "not-found", None, "not-found"], 1):
-        turn = qa.app.Turn(seq, f"câu {seq}", {}, state="done" if refusal else "waiting")
+        turn = qa.web.session.Turn(seq, f"câu {seq}", {}, state="done" if refusal else "waiting")
         if refusal:
-            turn.outcome = qa.app.Outcome(turn.asked, qa.app.Resolution(turn.asked), {},
+            turn.outcome = qa.web.chat.Outcome(turn.asked, qa.answer.conversation.Resolution(turn.asked), {},
                                           refusal=None if refusal == "answered" else refusal)
         chat.turns.append(turn)
     assert not chat.refused_before(chat.turns[1])  # the first refusal, in full

@@ -19,11 +19,11 @@ from llm_server import MODEL, Reply, ScriptedServer
 from test_app import client, free_port, wait_for_port
 
 import qa
-import qa.app
+import qa.web.app
 from qa.cli import main
 from qa.engine import Engine
 from qa.llm import EXTRACTIVE, LLMAnswerer, LLMConfig, LLMError
-from qa.serving import EngineHolder
+from qa.web.serving import EngineHolder
 
 QUESTION = "Quyết định 2200-QĐ/TU được ban hành ngày nào?"
 ARTICLE = "003_b6d49fa98f0d9187"
@@ -301,7 +301,7 @@ def test_qa_eval_llm_answers_with_the_model(llm, capsys, tmp_path):
 # ---- the served app ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def served(with_llm):
-    demo = qa.app.build_app(with_llm)
+    demo = qa.web.app.build_app(with_llm)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     yield client(url)
     demo.close()
@@ -332,7 +332,7 @@ def test_ask_json_carries_the_generator_the_model_and_each_claims_check(served, 
 
 
 def test_ask_json_without_a_model_says_extractive(plain):
-    demo = qa.app.build_app(plain)
+    demo = qa.web.app.build_app(plain)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
         data = client(url).predict(QUESTION, api_name="/ask")

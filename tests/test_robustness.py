@@ -198,10 +198,10 @@ def test_subprocess_answer_when_stdout_is_not_utf8():
 
 @pytest.fixture(scope="module")
 def chat(engine):
-    import qa.app
+    import qa.web.app
     from test_app import client, free_port
 
-    demo = qa.app.build_app(engine)
+    demo = qa.web.app.build_app(engine)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
         yield client(url)
@@ -212,7 +212,7 @@ def chat(engine):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(QUESTIONS))
 def test_chat_replies_with_text(chat, name):
-    from qa.app import INTERNAL_ERROR
+    from qa.web.chat import INTERNAL_ERROR
 
     if len(QUESTIONS[name].encode()) > 64_000:  # over the server's body limit: refused before it is read
         with pytest.raises(Exception) as refused:

@@ -1,1 +1,1 @@
-"""Answering: the question analysed once, candidates and their features, the fitted scorer, the short answer, summaries, follow-ups, the reader."""
+"""Answering: the question analysed once, candidates and features, the fitted scorer, summaries, follow-ups, the reader."""

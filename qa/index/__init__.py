@@ -1,1 +1,1 @@
-"""The index: FAISS and BM25 (or a Milvus collection), the sentence table, the manifest, the folder on disk, the build."""
+"""The index: FAISS and BM25 (or Milvus), the sentence table, the manifest, the folder on disk, the build."""

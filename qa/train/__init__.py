@@ -1,1 +1,1 @@
-"""Training: the answer model (`qa fit`) and the reader (`qa train-reader`), fitted on question sets through the Engine."""
+"""Training through the Engine: the answer model (`qa fit`) and the reader (`qa train-reader`)."""

@@ -1,1 +1,1 @@
-"""The reader: e5-small fine-tuned to read the question with each candidate window and say which answers, where, how surely."""
+"""The reader: e5-small fine-tuned to read the question with candidate windows: which answers, where, how surely."""

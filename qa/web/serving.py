@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .engine import Engine
+    from ..engine import Engine
 
 log = logging.getLogger("qa.serve")
 
@@ -116,8 +116,8 @@ class EngineHolder:
         return True
 
     def _load(self) -> Engine:
-        from .index import store
-        from .engine import Engine
+        from ..index import store
+        from ..engine import Engine
 
         old = self.engine
         # the reader and the language model are the server's, not the index's: the new index gets them as they are
