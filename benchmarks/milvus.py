@@ -42,11 +42,19 @@ import qa  # noqa: E402
 from qa.index import store  # noqa: E402
 from qa.embed import CachedQueries  # noqa: E402
 from qa.engine import Engine, clean_question  # noqa: E402
-from qa.index.lexical import B, K1, query_terms  # noqa: E402
+from qa.index.lexical import B, K1  # noqa: E402
 from run import rss_mb, summary  # noqa: E402
 
 QUESTIONS = REPO / "eval" / "news-holdout.jsonl"
 HELD_OUT = 200  # synthetic query vectors from the same mixture, for dense recall
+
+
+def search_terms(question: str) -> list[str]:
+    """The BM25 terms the engine searches for a question (from its analysis, qa/answer/question.py)."""
+    from qa.answer.question import analyse
+    from qa.engine import clean_question
+
+    return list(analyse(clean_question(question)).search_terms)
 
 
 def log(message: str) -> None:
@@ -124,7 +132,7 @@ def bm25_function_phase(work: Path, real, questions: list[str]) -> dict:
     docs = [(c.id, f"{c.title}\n{c.text}", " ".join(token(t) for t in document_terms(c.title, c.text)))
             for c in real.chunks]
     row_of = {c.id: i for i, c in enumerate(real.chunks)}
-    reference = {q: real._stored.lexical.top(query_terms(clean_question(q)), 10)[0].tolist() for q in questions}
+    reference = {q: real._stored.lexical.top(search_terms(q), 10)[0].tolist() for q in questions}
     client = connect(Target(str(work / "bm25fn.db"), "x"), create=True)
     out = {}
     for variant, field, segments in (("raw", 1, 1), ("terms", 2, 1), ("terms_two_segments", 2, 2)):
@@ -145,7 +153,7 @@ def bm25_function_phase(work: Path, real, questions: list[str]) -> dict:
             client.flush(variant)
         same, recall = 0, []
         for q in questions:
-            text = clean_question(q) if variant == "raw" else " ".join(token(t) for t in query_terms(clean_question(q)))
+            text = clean_question(q) if variant == "raw" else " ".join(token(t) for t in search_terms(q))
             hits = client.search(variant, [text], anns_field="sparse", limit=10, output_fields=["id"],
                                  search_params={"metric_type": "BM25"})[0]
             got = [row_of[h["id"]] for h in hits]
@@ -241,7 +249,7 @@ def synthetic_phase(n: int, real, terms: dict, vectors_of: dict, questions: list
     backend = MilvusBackend(writer.client, target, chunks, real.articles, lexicon, vectors.shape[1], kind)
     t0 = time.perf_counter()
     backend.dense_rows(real_queries[0], 10, None)
-    backend.lexical_rows(query_terms(clean_question(questions[0])), 10, None)
+    backend.lexical_rows(search_terms(questions[0]), 10, None)
     out["milvus_first_search_s"] = round(time.perf_counter() - t0, 1)  # Lite builds its per-segment indexes
     milvus_stored = store.StoredIndex(manifest, real.articles, chunks, [], None, None, real._stored.sentences,
                                       lexicon, backend)
@@ -266,7 +274,7 @@ def synthetic_phase(n: int, real, terms: dict, vectors_of: dict, questions: list
     # BM25: both exact, so recall@10 of Milvus's ranking against bm25s's
     overlap, ms_local, ms_milvus = [], [], []
     for q in questions:
-        t = query_terms(clean_question(q))
+        t = search_terms(q)
         t0 = time.perf_counter()
         want = local.backend.lexical_rows(t, 10, None)
         ms_local.append(1000 * (time.perf_counter() - t0))

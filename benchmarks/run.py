@@ -48,6 +48,14 @@ def summary(values: list[float]) -> dict:
     return {"p50": percentile(values, 0.5), "p95": percentile(values, 0.95), "n": len(values)}
 
 
+def search_terms(question: str) -> list[str]:
+    """The BM25 terms the engine searches for a question (from its analysis, qa/answer/question.py)."""
+    from qa.answer.question import analyse
+    from qa.engine import clean_question
+
+    return list(analyse(clean_question(question)).search_terms)
+
+
 def rss_mb(pid: int | None = None, children: bool = False) -> float:
     import psutil
 
@@ -120,16 +128,14 @@ def phase_build(cfg: dict, work: Path) -> dict:
 def _parts(engine, question: str) -> tuple[float, float]:
     """Seconds of dense search and of lexical scoring + top-depth selection for one question, as
     `Engine._ranked` does them (depth 50 for k=10)."""
-    from qa.engine import clean_question
-    from qa.index.lexical import query_terms
-
-    query = clean_question(question)
+    q = engine.question(question)
     depth = min(len(engine.chunks), 50)
-    qvec = engine.embed_query(query)  # from the cache
+    qvec = engine.embed_query(q.text)  # from the cache
+    terms = list(q.search_terms)
     t1 = time.perf_counter()
     engine._stored.dense.search(qvec, depth)
     t2 = time.perf_counter()
-    engine._stored.lexical.top(query_terms(query), depth)
+    engine._stored.lexical.top(terms, depth)
     t3 = time.perf_counter()
     return t2 - t1, t3 - t2
 
@@ -303,12 +309,9 @@ def _search_each(index, queries, k: int = 10):
 
 def postings_per_query(lexical, questions: list[str]) -> float:
     """Median over the questions of the postings BM25 scans per query, divided by the chunk count."""
-    from qa.engine import clean_question
-    from qa.index.lexical import query_terms
-
     indptr, vocab = lexical.bm25.scores["indptr"], lexical.bm25.vocab_dict
     n = int(lexical.bm25.scores["num_docs"])
-    scanned = [sum(int(indptr[vocab[t] + 1] - indptr[vocab[t]]) for t in query_terms(clean_question(q)) if t in vocab)
+    scanned = [sum(int(indptr[vocab[t] + 1] - indptr[vocab[t]]) for t in search_terms(q) if t in vocab)
                for q in questions]
     return round(statistics.median(scanned) / n, 2)
 
@@ -316,9 +319,6 @@ def postings_per_query(lexical, questions: list[str]) -> float:
 def lexical_variants(lexical, questions: list[str], repeats: int, depth: int = 50) -> list[dict]:
     """BM25 time per query when the query drops its most common terms (document frequency above a
     share of the chunks) or keeps only the diacritic-folded terms, and how much of the top-50 stays."""
-    from qa.engine import clean_question
-    from qa.index.lexical import query_terms
-
     indptr, vocab = lexical.bm25.scores["indptr"], lexical.bm25.vocab_dict
     n = int(lexical.bm25.scores["num_docs"])
     depth = min(depth, n)
@@ -341,7 +341,7 @@ def lexical_variants(lexical, questions: list[str], repeats: int, depth: int = 5
         times, overlap, scanned = [], [], []
         for _ in range(repeats):
             for question in questions:
-                terms = [t for t in query_terms(clean_question(question)) if t in vocab and keep(t)]
+                terms = [t for t in search_terms(question) if t in vocab and keep(t)]
                 found, seconds = top(terms)
                 times.append(seconds * 1000)
                 scanned.append(sum(df(t) for t in terms))
@@ -360,23 +360,22 @@ def overlapped_lexical(engine, questions: list[str]) -> dict:
     from concurrent.futures import ThreadPoolExecutor
 
     from qa.engine import clean_question
-    from qa.index.lexical import query_terms
 
     depth = min(len(engine.chunks), 50)
 
-    def lexical(query: str):
-        return engine._stored.lexical.top(query_terms(query), depth)
+    def lexical(terms: list[str]):
+        return engine._stored.lexical.top(terms, depth)
 
     sequential, overlapped = [], []
     with ThreadPoolExecutor(1) as pool:
         for question in questions:
-            query = clean_question(question)
+            query, terms = clean_question(question), search_terms(question)
             t0 = time.perf_counter()
             engine.embed_query(query)
-            lexical(query)
+            lexical(terms)
             sequential.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
-            pending = pool.submit(lexical, query)
+            pending = pool.submit(lexical, terms)
             engine.embed_query(query)
             pending.result()
             overlapped.append((time.perf_counter() - t0) * 1000)

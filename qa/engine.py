@@ -18,7 +18,6 @@ from .index import store
 from .index.backends.local import LocalBackend
 from .index.build import BuildReport, build
 from .index.fuse import reciprocal_rank_fusion
-from .index.lexical import query_terms
 from .index.manifest import model_flag, rebuild_command
 from .records import Answer, Article, Chunk, Hit
 from .settings import Settings
@@ -197,18 +196,24 @@ class Engine:
                      milvus_search=milvus_search)
 
     # ---- search --------------------------------------------------------------------------
+    def question(self, text: str) -> Question:
+        """The question as it is searched and answered: cleaned (`clean_question`) and analysed once, its
+        terms weighted by this index's idf; `retrieve` adds its vector. `search` and `ask` take it too."""
+        return self.analyse(clean_question(text))
+
     def analyse(self, question: str) -> Question:
-        """The question analysed once (its terms weighted by this index's idf); no vector yet."""
+        """A cleaned question analysed (its terms weighted by this index's idf); no vector yet."""
         backend = self.backend
         return analyse(question, backend.document_frequency, backend.size)
 
-    def search(self, query: str, k: int = 10, *, articles=None, since=None, until=None, outlets=None,
+    def search(self, query: str | Question, k: int = 10, *, articles=None, since=None, until=None, outlets=None,
                rerank: bool = True) -> list[Hit]:
         """The k best passages for a query: dense and BM25 fused by reciprocal rank, one per passage; with the
         reader (and rerank=True), the passages it reads as answering come first, most probable first.
 
         Args:
-            query: a question or keywords, with or without diacritics, Vietnamese or English.
+            query: a question or keywords, with or without diacritics, Vietnamese or English (or the
+                Question `question` made of them).
             k: how many hits to return (1 to 100).
             articles, since, until, outlets: search only these articles (ids or file names), this
                 date range (ISO dates, inclusive) and these outlets.
@@ -218,37 +223,37 @@ class Engine:
         """
         k = check_k(k)
         filters = Filters.make(articles, since, until, outlets)
-        text = clean_question(query)
+        q = query if isinstance(query, Question) else self.question(query)
         if not rerank or self.reader is None:
-            return [hit for hit, _ in self.retrieve(text, k, filters)[0]]
-        ranked, qvec = self.retrieve(text, max(k, ANSWER_DEPTH), filters)
+            return [hit for hit, _ in self.retrieve(q, k, filters)[0]]
+        ranked, q = self.retrieve(q, max(k, ANSWER_DEPTH), filters)
         if not ranked:
             return []
-        q = self.analyse(text).with_vector(qvec)
         return self.answerer.reranked(q, ranked)[:k]
 
-    def retrieve(self, query: str, k: int, filters: "Filters | None" = None) -> tuple[list[tuple[Hit, float]], np.ndarray | None]:
-        """Ranked (hit, cosine) pairs and the query vector. Pure retrieval: no answer logic here."""
+    def retrieve(self, q: Question, k: int, filters: "Filters | None" = None) -> tuple[list[tuple[Hit, float]], Question]:
+        """Ranked (hit, cosine) pairs, and the question with its vector (as it was when nothing was searched).
+        Pure retrieval: no answer logic here."""
         backend, settings = self.backend, self.settings
         n = backend.size
         if n == 0:
-            return [], None
+            return [], q
         scope = backend.scope(filters)  # what the backend searches: a row mask, a Milvus filter expression
         if scope is False:
-            return [], None
+            return [], q
         depth = min(n, max(50, 5 * k))
         if backend.hybrid and settings.dense_weight == settings.lexical_weight:
             # One request: the backend runs both searches and fuses them by reciprocal rank (Milvus's
             # hybrid search with its RRF ranker, whose weights are 1).
-            qvec = self.embed_query(query)
-            ranked = backend.fused(qvec, query_terms(query), depth, scope, settings.rrf_k)
+            qvec = self.embed_query(q.text)
+            ranked = backend.fused(qvec, list(q.search_terms), depth, scope, settings.rrf_k)
             fused = {row: settings.dense_weight * score for row, score in ranked.items()}
             dense_score: dict[int, float] = {}
         else:
             # BM25 needs only the words: it runs on the second core while the query is embedded
             # (both release the GIL), which hides its cost on large indexes.
-            lexical_job = _LEXICAL_POOL.submit(backend.lexical_rows, query_terms(query), depth, scope)
-            qvec = self.embed_query(query)
+            lexical_job = _LEXICAL_POOL.submit(backend.lexical_rows, list(q.search_terms), depth, scope)
+            qvec = self.embed_query(q.text)
             dense_rows, cosines = backend.dense_rows(qvec, depth, scope)
             dense_score = dict(zip(dense_rows, cosines))
             lexical_rows = lexical_job.result()
@@ -271,7 +276,7 @@ class Engine:
         missing = [row for row in picked if row not in dense_score]
         if missing:  # found by BM25 only (or fused by the backend): their cosines, in one call
             dense_score.update(zip(missing, backend.cosines(missing, qvec)))
-        return [(_hit(self.chunks[row], fused[row]), dense_score[row]) for row in picked], qvec
+        return [(_hit(self.chunks[row], fused[row]), dense_score[row]) for row in picked], q.with_vector(qvec)
 
     def embed_query(self, query: str) -> np.ndarray:
         vector = self.embedder.embed_queries([canonical(query)])[0]
@@ -284,11 +289,11 @@ class Engine:
         return vector
 
     # ---- answers -------------------------------------------------------------------------
-    def ask(self, question: str, k: int = 5, *, articles=None, since=None, until=None, outlets=None,
+    def ask(self, question: str | Question, k: int = 5, *, articles=None, since=None, until=None, outlets=None,
             on_delta=None) -> Answer:
         """A short extractive answer with citations, or an abstention ("Không tìm thấy ...").
 
-        The question is analysed once; the answer layer reads the best ANSWER_DEPTH passages and
+        The question is cleaned and analysed once (or given as a Question); the answer layer reads the best ANSWER_DEPTH passages and
         lists k of them as sources. Filters restrict the articles, as for `search`.
 
         With a language model (`llm=`), the extractive answer is computed first, as it is without one: it
@@ -300,11 +305,8 @@ class Engine:
         """
         k = check_k(k)
         filters = Filters.make(articles, since, until, outlets)
-        text = clean_question(question)
-        q = self.analyse(text)
-        ranked, qvec = self.retrieve(text, max(k, ANSWER_DEPTH), filters)
-        if qvec is not None:
-            q = q.with_vector(qvec)
+        q = question if isinstance(question, Question) else self.question(question)
+        ranked, q = self.retrieve(q, max(k, ANSWER_DEPTH), filters)
         answer = self.answerer.answer(q, ranked, k)
         missing = unmentioned(q, self.backend.document_frequency)
         if missing and answer.kind != "summary":
@@ -315,7 +317,7 @@ class Engine:
         # answered from these passages, whatever a model makes of them.
         if self.llm is None or answer.kind == "summary" or answer.metadata or missing or not answer.citations:
             return answer
-        result = self.llm.answer(text, answer.citations[: self.llm.config.max_passages], self.articles,
+        result = self.llm.answer(q.text, answer.citations[: self.llm.config.max_passages], self.articles,
                                  on_delta=on_delta)
         return _with_llm(answer, result, self.articles)
 

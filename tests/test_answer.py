@@ -296,9 +296,7 @@ def test_an_adjacent_sentence_scored_close_to_the_best_is_quoted_with_it(engine)
     items = [i for i in read_items(HOLDOUT) if i.answerable][:25]
     widened = 0
     for item in items:
-        q = engine.analyse(item.question)
-        ranked, qvec = engine.retrieve(item.question, ANSWER_DEPTH)
-        q = q.with_vector(qvec)
+        ranked, q = engine.retrieve(engine.analyse(item.question), ANSWER_DEPTH)
         alone = never.answer(q, ranked)
         both = always.answer(q, ranked)
         if alone.abstained or alone.metadata or alone.kind == "summary":

@@ -261,13 +261,12 @@ def test_a_headline_query_ranks_its_article_first(hash_engine, seed_articles, ke
     weighted reciprocal-rank fusion of the dense and BM25 rankings, overlapping chunks collapsed, and a
     headline query ranks its article first whenever both rankers agree on it."""
     from qa.index.fuse import reciprocal_rank_fusion
-    from qa.index.lexical import query_terms
 
     article = seed_articles[SEED_IDS[key]]
     for query in (article.title, fold(article.title)):
         engine = hash_engine
         depth = min(len(engine.chunks), 50)
-        lexical = engine._stored.lexical.top(query_terms(query), depth)[0].tolist()
+        lexical = engine._stored.lexical.top(list(engine.question(query).search_terms), depth)[0].tolist()
         dense, _ = engine.backend.dense_rows(engine.embed_query(query), depth, None)
         fused = reciprocal_rank_fusion([dense, lexical], [1.0, 1.0], engine.settings.rrf_k)
         expected = sorted(fused, key=lambda r: (-fused[r], r))

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.index.lexical import _best_rows, query_terms
+from qa.answer.question import analyse
+from qa.index.lexical import _best_rows
 
 
 def brute_force(scores: np.ndarray, k: int) -> list[int]:
@@ -49,7 +50,7 @@ def test_index_top_matches_a_full_ranking_of_its_scores(engine):
     lexical = engine._stored.lexical
     for question in ["Quyết định 2200-QĐ/TU được ban hành ngày nào?", "quyet dinh 2200 ban hanh ngay nao",
                      "Who chaired the meeting?", "zzzz"]:
-        terms = query_terms(question)
+        terms = list(analyse(question).search_terms)
         rows, scores = lexical.top(terms, 10)
         full = lexical.scores(terms)
         assert rows.tolist() == brute_force(full, 10)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.index.lexical import LexicalIndex, document_terms, query_terms
+from qa.answer.question import analyse
+from qa.index.lexical import LexicalIndex, document_terms
 from qa.index.lexicon import AVGDL_DRIFT, Lexicon
 
 
@@ -28,7 +29,7 @@ def test_scores_are_bm25s_scores_on_the_seed_index(engine, seed_documents, holdo
     lexicon = Lexicon.build(seed_documents)
     reference = engine._stored.lexical
     for question in holdout_questions:
-        terms = query_terms(question)
+        terms = list(analyse(question).search_terms)
         expected = reference.scores(terms)
         got = sparse_scores(lexicon, seed_documents, terms)
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..text.vntext import clean_spaces, fold, has_diacritics
+from ..text.vntext import fold, has_diacritics
 from ..text.vocabulary import (CODE_FOLDED, ENGLISH_QUESTION_PHRASES, PREPOSITIONS, QUESTION_PHRASES,
                               QUESTION_PHRASES_MARKED, SUMMARY_WORDS, YEAR_FROM_1800, reads_as_english)
 
@@ -78,10 +78,6 @@ _ANAPHOR_MARKED = re.compile(r"(?<!\w)(?:nó|họ|ông ấy|bà ấy|người đ
                              r"(?:văn bản|quyết định|kế hoạch|chương trình|sự kiện|hội nghị|cuộc họp|đoàn|dự án|đề án)"
                              r"\s+(?:này|đó|ấy|trên|nói trên))(?!\w)", re.IGNORECASE)
 _ANAPHOR_ENGLISH = re.compile(r"\b(?:it|this|that|they|them|he|she|him|her)\b", re.IGNORECASE)
-
-
-def _clean(text: str) -> str:
-    return " ".join(clean_spaces(text if isinstance(text, str) else "").split())
 
 
 def _fold(text: str) -> str:
@@ -233,8 +229,8 @@ def _kind_of(phrase: str) -> Slot | None:
 # ---- several questions at once --------------------------------------------------------------------
 def split_questions(message: str) -> list[str]:
     """The questions a message asks: one for an ordinary question, several for "A? B?" or
-    "ai ký … và khi nào …" (two clauses, each with its own question word)."""
-    text = _clean(message)
+    "ai ký … và khi nào …" (two clauses, each with its own question word). `message` is cleaned text."""
+    text = message
     pieces = [p.strip(" ;,") for p in re.split(r"[?？;]+", text) if p.strip(" ;,.!")]
     asking = list(dict.fromkeys(_question_mark(p) for p in pieces if len(p.split()) >= 2 and _wh_matches(p)))
     if len(asking) >= 2:
@@ -305,8 +301,11 @@ _SWAP_PATTERNS = [
 
 
 def resolve(message: str, previous: Previous | None = None) -> Resolution:
-    """Read `message` against the previous turn; an ordinary question comes back as it was typed."""
-    text = _clean(message)
+    """Read `message` against the previous turn; an ordinary question comes back as it was typed.
+
+    `message` and `previous.question` are cleaned text (as `qa.engine.clean_question` leaves it: the chat
+    cleans what is typed once, where it comes in); nothing here cleans them again."""
+    text = message
     parts = split_questions(text)
     if len(parts) >= 2:
         return Resolution(text, problem="several-questions", parts=tuple(parts))
@@ -320,11 +319,11 @@ def resolve(message: str, previous: Previous | None = None) -> Resolution:
     fragment = swap is None and _is_fragment(bare)
     if not (swap or fragment or this_article):
         return Resolution(text)
-    if previous is None or not _clean(previous.question):
+    if previous is None or not previous.question:
         if this_article and not (swap or fragment):
             return Resolution(text)  # "bài này" with nothing before: the question as typed, over all articles
         return Resolution(text, problem="needs-previous")
-    before = _clean(previous.question)
+    before = previous.question
 
     if this_article and not (swap or fragment):
         if previous.article:
@@ -461,13 +460,14 @@ def _with_new_question_word(before: str, fragment: str) -> str:
 
 # ---- articles named by their title --------------------------------------------------------------------
 def is_summary_request(message: str) -> bool:
-    return bool(SUMMARY_WORDS.search(_fold(_clean(message))))
+    """Whether a (cleaned) message asks for a summary ("tóm tắt", "nội dung chính", "summarise")."""
+    return bool(SUMMARY_WORDS.search(_fold(message)))
 
 
 def match_title(message: str, titles: Mapping[str, str], *, quoted_only: bool = False) -> str | None:
     """The article whose title the message names: a «quoted» or "quoted" title, or (unless
-    `quoted_only`) most of a title's words. None when no title is named clearly."""
-    text = _clean(message)
+    `quoted_only`) most of a title's words. None when no title is named clearly. `message` is cleaned text."""
+    text = message
     quoted = [q for q in re.findall(r"[«“\"]([^«»“”\"]{4,})[»”\"]", text)]
     best, best_score = None, 0.0
     targets = [_words(q) for q in quoted] if quoted else ([] if quoted_only else [_words(text)])

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..index.lexical import query_terms
 from ..text.glossary import english_to_vietnamese, expand_abbreviations
 from ..text.vntext import fold, has_diacritics, search_form
 from ..text.vocabulary import CODE, ENGLISH_QUESTION_WORDS, NUMBER, QUESTION_WORDS, SUMMARY_WORDS, YEAR, is_english
@@ -63,18 +64,24 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class Question:
+    """A question analysed once: what retrieval searches (its BM25 terms, then its vector) and what the answer
+    layer matches (its idf-weighted terms, the asked type, the names, years and numbers it states)."""
+
     text: str  # as asked (cleaned: NFC, one line)
     folded: str
     english: bool
     asked: str  # one of ASKED_TYPES
-    terms: tuple[Term, ...]
+    terms: tuple[Term, ...]  # for the answer layer: content words and pairs, without question words or chat filler
     names: tuple[str, ...] = ()  # folded capitalised names ("cau giay"), acronyms and codes the question names
     years: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()
     before_wh: tuple[str, ...] = ()  # folded content words right before the question word ("duoc goi la")
     after_wh: tuple[str, ...] = ()
     asked_noun: str = ""  # folded noun the question word qualifies: "co quan" in "cơ quan nào", "hoi nghi" in "bao nhiêu hội nghị"
-    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # for BM25 (qa/index/lexical.py): every word as typed, plus the Vietnamese forms of its abbreviations and
+    # (an English question) of its English words
+    search_terms: tuple[str, ...] = ()
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # added by Engine.retrieve
 
     @property
     def content_idf(self) -> float:
@@ -88,8 +95,9 @@ ASKED_TYPES = ("summary", "photo", "author", "outlet", "published", "role", "rea
                "organization", "place", "document", "list", "manner", "fact")
 
 
-def asked_type(question: str) -> str:
-    folded = fold(question)
+def asked_type(question: str, folded: str | None = None) -> str:
+    """The kind of answer a question asks for (one of ASKED_TYPES); `folded`: fold(question), when known."""
+    folded = fold(question) if folded is None else folded
     folded = re.sub(r"\bmay (lanh|bay|tinh|moc|anh)\b", " ", folded)  # "máy" typed without tones is no question word
     for name, pattern in _ASKED:
         if pattern.search(folded):
@@ -101,14 +109,19 @@ def analyse(question: str, df=None, n_docs: int = 0) -> Question:
     """Analyse a cleaned question. `df(term, exact) -> documents containing it` gives term weights."""
     english = is_english(question)
     folded = fold(question)
-    asked = asked_type(question)
-    terms = _terms(question, english, df, n_docs)
+    asked = asked_type(question, folded)
+    # the Vietnamese forms of the question's abbreviations ("UBND") and, in English, of its English words:
+    # the answer layer and BM25 both search them
+    abbreviations = expand_abbreviations(question)
+    glossed = english_to_vietnamese(question) if english else []
+    terms = _terms(question, folded, english, abbreviations, glossed, df, n_docs)
     names = _names(question, english)
     years = tuple(dict.fromkeys(YEAR.findall(question)))
     numbers = tuple(dict.fromkeys(n for n in NUMBER.findall(question) if n not in years))
     before, after, noun = _around_question_word(folded) if not english else ((), (), _english_noun(question))
     return Question(text=question, folded=folded, english=english, asked=asked, terms=terms, names=names,
-                    years=years, numbers=numbers, before_wh=before, after_wh=after, asked_noun=noun)
+                    years=years, numbers=numbers, before_wh=before, after_wh=after, asked_noun=noun,
+                    search_terms=tuple(query_terms(question, abbreviations + glossed)))
 
 
 def _idf(df, term: str, exact: bool, n_docs: int) -> float:
@@ -119,15 +132,16 @@ def _idf(df, term: str, exact: bool, n_docs: int) -> float:
     return math.log(1 + (n_docs - count + 0.5) / (count + 0.5))
 
 
-def _terms(question: str, english: bool, df, n_docs: int) -> tuple[Term, ...]:
+def _terms(question: str, folded: str, english: bool, abbreviations: list[str], glossed: list[str], df,
+           n_docs: int) -> tuple[Term, ...]:
     """Content words and word pairs of the question (Vietnamese words of an English one), weighted by idf."""
     if english:
-        sources = [(p, False) for p in english_to_vietnamese(question)]
+        sources = [(p, False) for p in glossed]
         sources += [(w, False) for w in re.findall(r"[^\W_]*[À-ỹĐđ][^\W_]*|\b[A-Z][\w-]+|\d[\w/.-]*", question)]
         sources = [(s, False) for s, _ in sources]
     else:
-        sources = [(_strip_filler(question), True)]
-    sources += [(form, False) for form in expand_abbreviations(question)]
+        sources = [(_strip_filler(question, folded), True)]
+    sources += [(form, False) for form in abbreviations]
     found: dict[tuple[str, bool, bool], float] = {}
     for text, keep_exact in sources:
         words = re.findall(r"\w+(?:[-/.]\w+)*", search_form(text))
@@ -151,8 +165,7 @@ def _terms(question: str, english: bool, df, n_docs: int) -> tuple[Term, ...]:
     return tuple(Term(text=k[0], exact=k[1], idf=round(v, 4), bigram=k[2]) for k, v in found.items())
 
 
-def _strip_filler(question: str) -> str:
-    folded = fold(question)
+def _strip_filler(question: str, folded: str) -> str:
     out = list(question)
     # fold() keeps one character per character of NFC text, so folded offsets are question offsets
     if len(folded) == len(question):
@@ -280,7 +293,7 @@ def unmentioned(q: Question, df) -> tuple[str, ...]:
     nhân dân"), which no term count can tell, so only a name's other words count."""
     missing = []
     for name in (*q.names, *q.years, *q.numbers):
-        words = [w for w in re.split(r"\s+", fold(name)) if w]
+        words = [w for w in re.split(r"\s+", name) if w]
         spelled = [None if is_acronym(w) else w for w in words]
         keys = [w for w in spelled if w] + [f"{a} {b}" for a, b in zip(spelled, spelled[1:]) if a and b]
         if keys and any(df(key, False) == 0 for key in keys):

@@ -6,9 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import IndexProblem
-from ..text.glossary import english_to_vietnamese, expand_abbreviations
 from ..text.vntext import fold, has_diacritics, tokens
-from ..text.vocabulary import is_english
 
 # Lucene's BM25 with the usual k1/b: LexicalIndex here, the Milvus backend's halves (qa/index/lexicon.py) and
 # the benchmarks' synthetic matrices (benchmarks/synthetic.py) all score with these.
@@ -38,19 +36,17 @@ def document_terms(title: str, text: str) -> list[str]:
     return tokens(f"{title}\n{text}")
 
 
-def query_terms(query: str) -> list[str]:
+def query_terms(query: str, phrases: list[str] | tuple[str, ...] = ()) -> list[str]:
     """A word typed with diacritics searches the exact field ("bán" is not "ban" or "bàn"); a word
     typed without them, or a bigram with such a word, searches the folded field (any diacritics).
-    Abbreviations and English domain terms add their Vietnamese forms, folded.
+    `phrases` (the Vietnamese forms of the query's abbreviations and English words, which the question's
+    analysis finds: qa/answer/question.py) add their terms, folded.
 
     Besides being what the user typed, this scans about a quarter fewer postings than searching
     both fields (BM25 at 1M chunks, benchmarks/run.py)."""
     terms = [t if all(map(has_diacritics, t.split("_"))) else "~" + fold(t)
              for t in tokens(query, exact=True, folded=False)]
-    extra = expand_abbreviations(query)
-    if is_english(query):
-        extra += english_to_vietnamese(query)
-    for phrase in extra:
+    for phrase in phrases:
         terms += tokens(phrase, exact=False, folded=True)
     return terms
 

@@ -104,14 +104,11 @@ def label(answerer: Answerer, item: EvalItem, candidate: Candidate) -> bool:
 
 
 def collect(name: str, engine, items: list[EvalItem]) -> list[Example]:
-    from ..engine import ANSWER_DEPTH, clean_question
+    from ..engine import ANSWER_DEPTH
 
     examples = []
     for item in items:
-        text = clean_question(item.question)
-        q = engine.analyse(text)
-        ranked, qvec = engine.retrieve(text, ANSWER_DEPTH)
-        q = q.with_vector(qvec)
+        ranked, q = engine.retrieve(engine.question(item.question), ANSWER_DEPTH)
         candidates = engine.answerer.candidates(q, ranked) if ranked else []
         labels = np.array([label(engine.answerer, item, c) for c in candidates], dtype=bool)
         examples.append(Example(name, item, _group(name, item, ranked), q, ranked, candidates, labels, engine.answerer))

@@ -214,14 +214,12 @@ def gold_article(engine, item: EvalItem):
 def question_windows(engine, item: EvalItem, count: int = TRAIN_WINDOWS, with_gold: bool = True):
     """(question text, [(Window, article, answer spans in the window)]) for one question."""
     from ..answer.reader.reader import Window, build_windows, candidate_order
-    from ..engine import ANSWER_DEPTH, clean_question
+    from ..engine import ANSWER_DEPTH
 
-    text = clean_question(item.question)
-    q = engine.analyse(text)
-    ranked, qvec = engine.retrieve(text, ANSWER_DEPTH)
+    ranked, q = engine.retrieve(engine.question(item.question), ANSWER_DEPTH)
+    text = q.text
     if not ranked:
         return text, []
-    q = q.with_vector(qvec)
     answerer = engine.answerer
     candidates = answerer.candidates(q, ranked)
     order = candidate_order(answerer, candidates)
