@@ -21,6 +21,7 @@ from .matching import (Profile, closeness, counts_asked, coverage, dated_codes, 
                        predicate_coverage, proximity, question_anchors, spans_of, strongly_typed, text_profile,
                        year_conflict)
 from .question import Question, is_acronym
+from .scorer import SENTENCE_FEATURES, feature_vector
 
 CANDIDATE_HITS = 8  # passages whose sentences are candidates
 METADATA_ARTICLES = 3  # articles whose byline, outlet and date are candidates
@@ -156,7 +157,7 @@ class CandidateFinder:
             spans = self._typed_spans(q, text, kind) if kind == "sentence" else [(kind, (0, 0))]
             if kind == "sentence":
                 strong = float(any(strongly_typed(q.asked, k, text[a:b]) and (k != "number" or not q.asked_noun
-                                                                         or counts_asked(q, text[a:b], text[b:b + 30]))
+                                                                               or counts_asked(q, text[a:b], text[b:b + 30]))
                                    for k, (a, b) in spans))
                 weak = float(any(k in answers for k, _ in spans))
             else:
@@ -171,27 +172,35 @@ class CandidateFinder:
             else:
                 typed_proximity = next_to_name = float(kind == METADATA_ANSWERS.get(q.asked))
             position = (index - table_rows.start) if index is not None and kind == "sentence" else 0
-            features = [
-                cos, 0.0, max(prev_cos, next_cos), hit_cos, 1.0 / (1 + h), hit.score / best_score,
-                cov, 0.0, coverage(q, profile, pairs=True), coverage(q, text_profile(window)), coverage(q, text_profile(prev_text)),
-                agreement[0], agreement[1], agreement[2], agreement[3], agreement[4],
-                float(typed), strong, weak, math.log1p(len(text.split())),
-                float(kind == "sentence" and s == 0), float(kind != "sentence"),
-                float(kind != "sentence" and kind == METADATA_ANSWERS.get(q.asked)),
-                float(q.english), 1.0 / (1 + position), anchor, float(bool(q.names)), typed_proximity,
-                *self._near_agreement(q, text_profile(window)), predicate_coverage(q, profile), next_to_name,
-                float(q.asked == "date" and kind == "sentence" and bool(dated_codes(q, text))),
-                year_conflict(q, text),
-            ]
+            near_names, near_years, near_idf = self._near_agreement(q, text_profile(window))
+            features = {
+                "cos_sentence": cos, "cos_sentence_gap": 0.0,  # the gaps to the best candidate: set below
+                "cos_neighbour": max(prev_cos, next_cos), "cos_passage": hit_cos, "passage_rank": 1.0 / (1 + h),
+                "passage_score": hit.score / best_score,
+                "coverage": cov, "coverage_gap": 0.0, "coverage_pairs": coverage(q, profile, pairs=True),
+                "coverage_window": coverage(q, text_profile(window)), "coverage_previous": coverage(q, text_profile(prev_text)),
+                "coverage_article": agreement[0], "missing_idf": agreement[1], "names_missing": agreement[2],
+                "years_missing": agreement[3], "numbers_missing": agreement[4],
+                "typed_question": float(typed), "type_match_strong": strong, "type_match_weak": weak,
+                "log_words": math.log1p(len(text.split())), "is_title": float(kind == "sentence" and s == 0),
+                "is_metadata": float(kind != "sentence"),
+                "metadata_match": float(kind != "sentence" and kind == METADATA_ANSWERS.get(q.asked)),
+                "english": float(q.english), "lead": 1.0 / (1 + position), "anchor_in_sentence": anchor,
+                "question_names": float(bool(q.names)), "typed_proximity": typed_proximity,
+                "names_missing_near": near_names, "years_missing_near": near_years, "missing_idf_near": near_idf,
+                "predicate_coverage": predicate_coverage(q, profile), "typed_next_to_name": next_to_name,
+                "dates_named_document": float(q.asked == "date" and kind == "sentence" and bool(dated_codes(q, text))),
+                "year_conflict": year_conflict(q, text),
+            }
             sentence_cos.append(cos)
             coverages.append(cov)
             out_rows.append((article_id, s, e, kind, h, value, features))
         top_cos, top_cov = max(sentence_cos), max(coverages)
         candidates = []
         for article_id, s, e, kind, h, value, features in out_rows:
-            features[1] = features[0] - top_cos
-            features[7] = features[6] - top_cov
-            candidates.append(Candidate(article_id, s, e, kind, h, np.array(features, dtype=float), value))
+            features["cos_sentence_gap"] = features["cos_sentence"] - top_cos
+            features["coverage_gap"] = features["coverage"] - top_cov
+            candidates.append(Candidate(article_id, s, e, kind, h, feature_vector(features, SENTENCE_FEATURES), value))
         return candidates
 
     def _row_of(self, article_id: str, start: int) -> int | None:

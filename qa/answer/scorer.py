@@ -40,6 +40,14 @@ SPAN_FEATURES = (
 )
 
 
+def feature_vector(values: dict[str, float], names: tuple[str, ...]) -> np.ndarray:
+    """The values of `names`, in that order, from a name -> value mapping: a feature computed under a name
+    the model does not know, or one it knows left out, is an error, never a silent shift of the columns."""
+    if len(values) != len(names) or any(name not in values for name in names):
+        raise ValueError(f"features {sorted(set(values) ^ set(names))} are not the ones the model is fitted on")
+    return np.array([values[name] for name in names], dtype=float)
+
+
 # ---- the fitted model -----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Linear:

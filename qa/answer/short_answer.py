@@ -12,7 +12,12 @@ from ..text.vntext import fold
 from . import spans as span_kinds
 from .matching import counts_asked, dated_codes, proximity, question_anchors, spans_of, strongly_typed
 from .question import Question
-from .scorer import Linear
+from .scorer import SPAN_FEATURES, Linear, feature_vector
+
+# The kinds of span a candidate may be: the registry's (qa/answer/spans.py), the clause after the question's
+# own words, the whole sentence. Each is a feature of its own ("kind_date", ...).
+_SPAN_KINDS = ("date", "number", "person", "role", "organization", "place", "document", "credit", "capital", "quote",
+               "clause", "after_anchor", "sentence")
 
 
 def span_candidates(q: Question, text: str, s: int, e: int) -> list[tuple[str, int, int, np.ndarray]]:
@@ -55,25 +60,29 @@ def span_candidates(q: Question, text: str, s: int, e: int) -> list[tuple[str, i
         last = before[-1] if before else ""
         pair = " ".join(before)
         noun_next = float(counts_asked(q, sentence[a:b], sentence[b:b + 30]))
-        features = [float(kind == name) for name in ("date", "number", "person", "role", "organization", "place",
-                                                      "document", "credit", "capital", "quote", "clause",
-                                                      "after_anchor", "sentence")]
-        features += [float(kind in answers), overlap, math.log1p(distance / 5), after_anchor, before_anchor,
-                     math.log1p(len(span_words)), float(len(span_words) > 12), noun_next, a / max(1, len(sentence)),
-                     float(sentence[a:b].split()[0].lower() in span_kinds.SURNAMES),
-                     proximity(anchors, a, b, q),
-                     float(typed and kind not in answers), float(strongly_typed(q.asked, kind, sentence[a:b])),
-                     float(last in _COPULA or pair in _COPULA), float(last in _PLACE_WORDS),
-                     float(last in _AGENT_WORDS), float(last in _TIME_WORDS),
-                     float(last in question_words and len(last) > 1),
-                     float(bool(following) and following[0] in question_words and len(following[0]) > 1),
-                     float(overlap == 0),
-                     float(bool(_HORIZON.search(fold(sentence[max(0, a - 30):a])))),
-                     float(bool(span_kinds.TITLE_BEFORE.search(sentence[max(0, a - 60):a]))),
-                     float(a > 1 and sentence[a - 1] == " " and bool(re.search(r"(?:^|\s)[^\W\d_]*$", sentence[:a - 1]))
-                           and sentence[:a - 1].split()[-1][:1].isupper() if sentence[:a - 1].split() else False),
-                     float((a, b) in dated)]
-        out.append((kind, s + a, s + b, np.array(features, dtype=float)))
+        features = {f"kind_{name}": float(kind == name) for name in _SPAN_KINDS}
+        features.update({
+            "type_match": float(kind in answers), "question_overlap": overlap,
+            "anchor_distance": math.log1p(distance / 5), "after_anchor": after_anchor, "before_anchor": before_anchor,
+            "log_words": math.log1p(len(span_words)), "long": float(len(span_words) > 12), "noun_next": noun_next,
+            "relative_position": a / max(1, len(sentence)),
+            "surname_start": float(sentence[a:b].split()[0].lower() in span_kinds.SURNAMES),
+            "proximity": proximity(anchors, a, b, q), "typed_mismatch": float(typed and kind not in answers),
+            "strong_match": float(strongly_typed(q.asked, kind, sentence[a:b])),
+            "after_copula": float(last in _COPULA or pair in _COPULA), "after_place_word": float(last in _PLACE_WORDS),
+            "after_agent_word": float(last in _AGENT_WORDS), "after_time_word": float(last in _TIME_WORDS),
+            "question_word_before": float(last in question_words and len(last) > 1),
+            "question_word_after": float(bool(following) and following[0] in question_words and len(following[0]) > 1),
+            "no_question_words": float(overlap == 0),
+            "after_horizon_word": float(bool(_HORIZON.search(fold(sentence[max(0, a - 30):a])))),
+            "title_before": float(bool(span_kinds.TITLE_BEFORE.search(sentence[max(0, a - 60):a]))),
+            "inside_capital_run": float(a > 1 and sentence[a - 1] == " "
+                                        and bool(re.search(r"(?:^|\s)[^\W\d_]*$", sentence[:a - 1]))
+                                        and sentence[:a - 1].split()[-1][:1].isupper()
+                                        if sentence[:a - 1].split() else False),
+            "dates_named_document": float((a, b) in dated),
+        })
+        out.append((kind, s + a, s + b, feature_vector(features, SPAN_FEATURES)))
     # The answer to a typed question is a span of its type when the sentence has one (the registry's
     # contract); the ranker chooses among those. Other questions choose among every span.
     if typed:
