@@ -119,22 +119,20 @@ _HORIZON = re.compile(r"(?:den|toi|tam nhin|giai doan|thoi ky|truoc)\s*(?:nam|th
 
 def _phrase_end(folded_sentence: str, words: tuple[str, ...]) -> int | None:
     """Where the question's words before its question word end in the sentence (longest suffix found)."""
-    for n in range(min(3, len(words)), 0, -1):
-        phrase = " ".join(words[-n:])
-        if len(phrase) < 2:
-            continue
-        m = re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", folded_sentence)
-        if m:
-            return m.end()
-    return None
+    return _phrase_at(folded_sentence, [" ".join(words[-n:]) for n in range(min(3, len(words)), 0, -1)], end=True)
 
 
 def _phrase_start(folded_sentence: str, words: tuple[str, ...]) -> int | None:
-    for n in range(min(3, len(words)), 0, -1):
-        phrase = " ".join(words[:n])
+    """Where the question's words after its question word start in the sentence (longest prefix found)."""
+    return _phrase_at(folded_sentence, [" ".join(words[:n]) for n in range(min(3, len(words)), 0, -1)], end=False)
+
+
+def _phrase_at(folded_sentence: str, phrases: list[str], end: bool) -> int | None:
+    """The end (or start) of the first of `phrases`, longest first, found as whole words in the sentence."""
+    for phrase in phrases:
         if len(phrase) < 2:
             continue
         m = re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", folded_sentence)
         if m:
-            return m.start()
+            return m.end() if end else m.start()
     return None
