@@ -85,7 +85,7 @@ class CandidateFinder:
 
     def _acronym_found(self, name: str, article_id: str) -> bool:
         """A name written with an acronym in the question ("tp hcm") spelled out in the article
-        ("thành phố cần thơ" for "tp ct"): a part without a vowel is an acronym and matches its initials."""
+        ("thành phố vĩnh xuân" for "tp vx"): a part without a vowel is an acronym and matches its initials."""
         parts = re.findall(r"\w+", name)
         if not any(is_acronym(part) for part in parts):
             return False

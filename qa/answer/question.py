@@ -183,9 +183,9 @@ _HONORIFICS = {"ông", "bà", "anh", "chị", "cô", "chú", "em", "ngài", "mr"
 def _names(question: str, english: bool = False) -> tuple[str, ...]:
     """Folded proper names, acronyms and codes the question names (what the answer's article must name).
 
-    The question's first word is capitalised whatever it is ("Huyện Tam Nông ...", "Phía TP ..."), so
+    The question's first word is capitalised whatever it is ("Huyện Tân Lạc ...", "Phía TP ..."), so
     it is dropped from a run it opens; honorifics ("Ông", "Bà") are not part of a name. In an English
-    question only Vietnamese-spelled runs, acronyms and codes count: "Hanoi" or "Decision" are English.
+    question only Vietnamese-spelled runs, acronyms and codes count: "Paris" or "Decision" are English.
     """
     names: list[str] = []
     text = question.replace("’s", "").replace("'s", "")
@@ -226,7 +226,7 @@ def _names(question: str, english: bool = False) -> tuple[str, ...]:
             continue
         acronym = len(run) == 1 and run[0].isupper() and len(run[0]) >= 2
         if english and not acronym:
-            # "Can Tho Party Secretary Lê Minh Khôi": the Vietnamese name starts at its first accented word
+            # "Vinh Xuan Party Secretary Lê Minh Đạo": the Vietnamese name starts at its first accented word
             start = next((i for i, w in enumerate(run) if has_diacritics(w)), None)
             if start is None:
                 continue

@@ -111,8 +111,8 @@ SURNAMES = set(
 
 
 def persons(sentence: str) -> list[Span]:
-    """Personal names: runs of 2-5 capitalised syllables, and inside longer runs ("Tỉnh ủy Đồng Tháp Lê
-    Minh Khôi") the 2-4 syllables from a family name to the end of the run."""
+    """Personal names: runs of 2-5 capitalised syllables, and inside longer runs ("Tỉnh ủy Yên Lộc Lê
+    Minh Đạo") the 2-4 syllables from a family name to the end of the run."""
     spans = []
     for m in _CAPITAL_RUN.finditer(sentence):
         words = list(re.finditer(r"[^\s/-]+", m.group()))
@@ -141,7 +141,7 @@ def roles(sentence: str) -> list[Span]:
             end = head.end() + word.start() + len(bare)
             if bare != word.group():
                 break
-        # a personal name inside the title's words ends it: "Bí thư Tỉnh ủy Lê Minh Khôi"
+        # a personal name inside the title's words ends it: "Bí thư Tỉnh ủy Lê Minh Đạo"
         for a, b in names:
             if head.end() < a < end and sentence[a:].split()[0].lower() in SURNAMES and len(sentence[a:b].split()) <= 4:
                 end = a
@@ -175,8 +175,8 @@ def organisations(sentence: str) -> list[Span]:
 
 
 def places(sentence: str) -> list[Span]:
-    """Capitalised runs after a place word or preposition ("tại Cần Thơ", "tỉnh Nghệ An"); with a unit
-    word, the span is given both with it ("huyện Tam Nông") and without it."""
+    """Capitalised runs after a place word or preposition ("tại Vĩnh Xuân", "tỉnh Yên Lộc"); with a unit
+    word, the span is given both with it ("huyện Tân Lạc") and without it."""
     spans = []
     for m in _CAPITAL_RUN.finditer(sentence):
         window = sentence[max(0, m.start() - 30):m.start()]

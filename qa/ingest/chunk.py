@@ -46,7 +46,7 @@ def chunk_article(article: Article, settings: Settings) -> list[Chunk]:
         if tail_words < settings.min_chunk_words and merged_words <= settings.max_chunk_words:
             windows[-2:] = [(windows[-2][0], windows[-1][1])]
         elif tail_words <= 10:
-            # a byline ("Lê Minh Khôi") is no passage of its own: it joins the chunk before it,
+            # a byline ("Lê Minh Đạo") is no passage of its own: it joins the chunk before it,
             # which may then run a few words over max_chunk_words
             windows[-2:] = [(windows[-2][0], windows[-1][1])]
 

@@ -79,7 +79,7 @@ _NAME_PREFIX = re.compile(
 def title_from_name(source: str) -> str:
     """A title for an article whose file has no title line: its file name, as words.
 
-    "2024-03-15_can-tho-mo-tuyen-buyt.txt" -> "can tho mo tuyen buyt"; a name that is only a number
+    "2024-03-15_vinh-xuan-mo-tuyen-buyt.txt" -> "vinh xuan mo tuyen buyt"; a name that is only a number
     and a hash ("003_b6d49fa98f0d9187.txt") is kept whole rather than lost.
     """
     stem = source.rsplit("/", 1)[-1]
@@ -366,7 +366,7 @@ def _is_outlet_name(name: str) -> bool:
 
 
 def _person(name: str) -> str | None:
-    """A person's name from a credit: "Minh Anh", "Hoàng Long/TTXVN" -> "Hoàng Long"; else None."""
+    """A person's name from a credit: "Minh Anh", "Minh Đạo/TTXVN" -> "Minh Đạo"; else None."""
     name = re.split(r"\s*(?:/|\(|;| - | – )\s*", name.strip(" ."), maxsplit=1)[0].strip(" .")
     words = name.split()
     if not 1 <= len(words) <= 5 or _SENTENCE_PUNCT.search(name) or any(c.isdigit() for c in name):

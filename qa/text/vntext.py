@@ -97,7 +97,7 @@ def tokens(text: str, *, exact: bool = True, folded: bool = True) -> list[str]:
     return out
 
 
-# Abbreviations after which a period does not end a sentence ("TP. Cần Thơ", "ThS. Lê").
+# Abbreviations after which a period does not end a sentence ("TP. Vĩnh Xuân", "ThS. Lê").
 _ABBREVIATIONS = {
     "tp", "tt", "ts", "ths", "pgs", "gs", "bs", "ks", "ls", "nxb", "q", "p", "tx", "st", "mr", "mrs",
     "dr", "no", "vs", "etc", "v.v", "tr", "đ/c",
@@ -109,7 +109,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     """(start, end) offsets of the sentences in text[start:end]; paragraphs always end a sentence.
 
     A period ends a sentence only when a capital letter, digit or quote follows a space, and the
-    word before it is not an abbreviation or an initial: "TP. Cần Thơ", "4.7", "5.000", "17-QĐ/UBND"
+    word before it is not an abbreviation or an initial: "TP. Vĩnh Xuân", "4.7", "5.000", "17-QĐ/UBND"
     and "…" inside a sentence stay whole.
     """
     end = len(text) if end is None else end

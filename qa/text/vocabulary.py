@@ -82,7 +82,7 @@ DOCUMENT_CODE = re.compile(
 )
 
 # ---- prepositions ------------------------------------------------------------------------------------
-# What may open a follow-up's new phrase ("còn ở Đà Nẵng?", "what about in 2023?"): it is not part of
+# What may open a follow-up's new phrase ("còn ở Long Xuyên?", "what about in 2023?"): it is not part of
 # the name that replaces the old one. Marked, folded and English.
 PREPOSITIONS = ("ở", "tại", "của", "với", "trong", "vào", "cho", "về", "o", "tai", "cua", "voi", "vao", "ve",
                 "in", "at", "of", "for", "on", "from")

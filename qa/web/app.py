@@ -325,7 +325,7 @@ class ChatPage:
 
         Args:
             question: the question, Vietnamese or English, at most 1,000 characters.
-            previous: the previous question, when this one is a follow-up ("còn Đà Nẵng thì sao?").
+            previous: the previous question, when this one is a follow-up ("còn Long Xuyên thì sao?").
             articles: answer only from these articles (ids or file names, as listed in the page).
             since: only articles published on or after this day (2024-05-19 or 19/05/2024).
             until: only articles published on or before this day.
