@@ -423,6 +423,14 @@ def train(args) -> int:
                 _save_checkpoint(checkpoint, net, optimiser, schedule, step, _signature(args, len(examples)), torch)
             if step >= total:
                 break
+    finish(net, tokenizer, examples, encoded, train_idx, valid_idx, provenance, args, total, start_time)
+    return 0
+
+
+def finish(net, tokenizer, examples, encoded, train_idx, valid_idx, provenance, args, total, start_time) -> None:
+    """Thresholds from the held-out articles, then the int8 weights and the model file with its provenance."""
+    import torch
+
     probabilities, spans = predict(net, [encoded[i] for i in valid_idx], torch)
     outcomes = question_outcomes(examples, valid_idx, probabilities, spans)
     news = [o for o in outcomes if not o["set"].startswith("xquad")]
@@ -447,7 +455,6 @@ def train(args) -> int:
     record_scores(out / "reader.json", [examples[i] for i in valid_idx])
     print(json.dumps({"thresholds": thresholds, "validation": figures}, indent=1), file=sys.stderr)
     print(f"wrote {out / 'reader.json'} and {out / weights_name} in {time.time() - start_time:.0f} s", file=sys.stderr)
-    return 0
 
 
 def record_scores(model_file: Path, examples: list[WindowExample], count: int = 8) -> None:
