@@ -307,7 +307,11 @@ class Engine:
         filters = Filters.make(articles, since, until, outlets)
         q = question if isinstance(question, Question) else self.question(question)
         ranked, q = self.retrieve(q, max(k, ANSWER_DEPTH), filters)
-        answer = self.answerer.answer(q, ranked, k)
+        if self._says_nothing_indexed(q):
+            # not one word of the question is in any article: the collection is plainly not about it
+            answer = self.answerer.refusal(q, [hit for hit, _ in ranked], k)
+        else:
+            answer = self.answerer.answer(q, ranked, k)
         missing = unmentioned(q, self.backend.document_frequency)
         if missing and answer.kind != "summary":
             # what the question names is in no article: whatever is shown is the nearest passage, never a
@@ -320,6 +324,12 @@ class Engine:
         result = self.llm.answer(q.text, answer.citations[: self.llm.config.max_passages], self.articles,
                                  on_delta=on_delta)
         return _with_llm(answer, result, self.articles)
+
+
+    def _says_nothing_indexed(self, q: Question) -> bool:
+        """Whether none of the question's words (question words and filler left out) is in any passage."""
+        words = [t for t in q.terms if not t.bigram]
+        return bool(words) and not any(self.backend.document_frequency(t.text, t.exact) for t in words)
 
 
 def _with_llm(extractive: Answer, result: "LLMResult", articles: dict[str, Article]) -> Answer:

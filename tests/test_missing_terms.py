@@ -57,3 +57,12 @@ def test_the_shipped_index_does_not_mention_a_district_it_never_names(engine):
     assert engine.ask("Quyết định 2200-QĐ/TU được ban hành ngày nào?").missing_terms == ()
     # the article spells the city out ("TP Hồ Chí Minh"): an acronym is never reported missing
     assert engine.ask("Ai dẫn đầu đoàn công tác của Thành ủy Hà Nội vào TP.HCM?").missing_terms == ()
+
+
+@pytest.mark.parametrize("question", ["Who won the 2022 World Cup?", "Thời tiết ngày mai thế nào?",
+                                      "Giá xăng RON95 tuần tới bao nhiêu?"])
+def test_a_question_none_of_whose_words_any_article_holds_is_refused(small_engine, question):
+    """The collection is plainly not about it: refused, with the nearest passages, whatever any model says."""
+    answer = small_engine.ask(question)
+    assert answer.abstained and answer.citations
+

@@ -75,17 +75,17 @@ class Answerer:
         hits = [hit for hit, _ in ranked]
         if q.asked == "summary" and hits:
             answer = summarise(q, hits, k, self.articles, self.sentences)
-            return answer if answer is not None else self._refusal(q, hits, k)
+            return answer if answer is not None else self.refusal(q, hits, k)
         if candidates is None:
             candidates = self.candidates(q, ranked)
         if not candidates:
-            return self._refusal(q, hits, k)
+            return self.refusal(q, hits, k)
         if self.reader is not None and q.asked not in SCORER_ANSWERS:
             return self._answer_read(q, candidates, hits, ranked, k)
         probabilities, best = score_candidates(self.model.sentence, candidates)
         confidence = float(probabilities[best])
         if confidence < self.model.answer_threshold:
-            return self._refusal(q, hits, k, confidence)
+            return self.refusal(q, hits, k, confidence)
         shown_with = [candidates[j] for j in adjacent(candidates, best, self.articles)
                       if probabilities[j] >= self.model.neighbour_ratio * confidence]
         return self._compose(q, candidates[best], confidence, hits, ranked, k, shown_with)
@@ -120,10 +120,10 @@ class Answerer:
                      ranked: list[tuple[Hit, float]], k: int) -> Answer:
         readings = self.read(q, candidates)
         if not readings:
-            return self._refusal(q, hits, k)
+            return self.refusal(q, hits, k)
         best = max(readings, key=lambda r: r.probability)
         if best.probability < self.reader.answer_threshold or best.span is None:
-            return self._refusal(q, hits, k, best.probability)
+            return self.refusal(q, hits, k, best.probability)
         article_id, (a, b) = best.window.article_id, _trimmed(self.articles[best.window.article_id].text, *best.span)
         covering = [(s, e) for s, e in self.sentence_spans(article_id) if e > a and s < b] or [(a, b)]
         s, e = covering[0][0], covering[-1][1]
@@ -134,7 +134,8 @@ class Answerer:
         return self._compose(q, chosen, best.probability, hits, ranked, k, span_at=(a, b),
                              confident=best.probability >= self.reader.confident_threshold)
 
-    def _refusal(self, q: Question, hits: list[Hit], k: int, confidence: float = 0.0) -> Answer:
+    def refusal(self, q: Question, hits: list[Hit], k: int, confidence: float = 0.0) -> Answer:
+        """"Không tìm thấy …" with the nearest passages."""
         return Answer(question=q.text, text=NOT_FOUND, abstained=True, citations=hits[:k], kind=q.asked,
                       confidence=round(confidence, 3))
 
