@@ -19,7 +19,7 @@ from ..text.vntext import sentence_spans
 from ..text.vocabulary import METADATA_NAMES
 from .candidates import CANDIDATE_HITS, ELABORATION, Candidate, CandidateFinder, adjacent
 from .question import Question
-from .reader.reader import Reader, Reading, build_windows, candidate_order
+from .reader.reader import Reader, Reading, build_windows, candidate_order, window_features
 from .scorer import MODEL_PATH, AnswerModel, default_model, score_candidates
 from .short_answer import best_span, span_candidates
 from .summary import summarise
@@ -91,14 +91,19 @@ class Answerer:
         return self._compose(q, candidates[best], confidence, hits, ranked, k, shown_with)
 
     def read(self, q: Question, candidates: list[Candidate]) -> list[Reading]:
-        """The reader's verdict on windows around the best candidates (scorer order), in that order."""
-        order = candidate_order(self, candidates)
+        """The reader's verdict on windows around the best candidates (scorer order), in that order; with its
+        combiner, each window's probability weighs the reader's verdict with the candidate scorer's."""
+        order, scorer = candidate_order(self, candidates)
         spans = [(c.article_id, c.start, c.end) for c in candidates]
         windows = build_windows(order, spans, self.sentence_spans)
         pairs = [(self.articles[w.article_id].title, self.articles[w.article_id].text[w.start:w.end]) for w in windows]
-        return [Reading(w, p, None if span is None else (w.start + span[0][0], w.start + span[0][1]),
-                        0.0 if span is None else span[1])
-                for w, (p, span) in zip(windows, self.reader.read(q.text, pairs))]
+        readings = []
+        for rank, (w, (p, span)) in enumerate(zip(windows, self.reader.read(q.text, pairs))):
+            score = 0.0 if span is None else span[1]
+            if self.reader.combiner is not None:
+                p = self.reader.combiner.probability(window_features(w, rank, p, score, spans, scorer))
+            readings.append(Reading(w, p, None if span is None else (w.start + span[0][0], w.start + span[0][1]), score))
+        return readings
 
     def reranked(self, q: Question, ranked: list[tuple[Hit, float]]) -> list[Hit]:
         """The passages the reader reads as answering the question (at or above its refusal threshold) first,

@@ -222,7 +222,7 @@ def question_windows(engine, item: EvalItem, count: int = TRAIN_WINDOWS, with_go
         return text, []
     answerer = engine.answerer
     candidates = answerer.candidates(q, ranked)
-    order = candidate_order(answerer, candidates)
+    order, _ = candidate_order(answerer, candidates)
     spans = [(c.article_id, c.start, c.end) for c in candidates]
     windows = build_windows(order, spans, answerer.sentence_spans, count=count)
     gold = gold_article(engine, item) if item.answerable else None

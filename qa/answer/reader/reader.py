@@ -87,15 +87,66 @@ def build_windows(order: list[int], spans: list[tuple[str, int, int]], sentence_
     return windows
 
 
-def candidate_order(answerer, candidates) -> list[int]:
-    """The sentence candidates, most probable first by the candidate scorer (metadata is not read)."""
+def candidate_order(answerer, candidates) -> tuple[list[int], dict[int, float]]:
+    """The sentence candidates, most probable first by the candidate scorer (metadata is not read), and each
+    one's probability by candidate index."""
     from ..scorer import score_candidates
 
     rows = [i for i, c in enumerate(candidates) if c.kind == "sentence"]
     if not rows:
-        return []
+        return [], {}
     probabilities, _ = score_candidates(answerer.model.sentence, [candidates[i] for i in rows])
-    return [rows[j] for j in np.argsort(-probabilities, kind="stable")]
+    order = [rows[j] for j in np.argsort(-probabilities, kind="stable")]
+    return order, {rows[j]: float(probabilities[j]) for j in range(len(rows))}
+
+
+# What decides, per window: the reader's own verdict beside the candidate scorer's, combined by a logistic
+# model fitted on the articles the reader's training held out (`qa train-reader`, "combiner" in the model
+# file). The scorer sees what the reader cannot (the retrieval rank, the whole article's agreement with the
+# names and years the question states); the reader reads the question and the passage together.
+COMBINER_FEATURES = ("reader_logit", "anchor_logit", "best_logit_inside", "span_score", "window_rank")
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1 - p)))
+
+
+def window_features(window: Window, rank: int, reader_probability: float, span_score: float,
+                    spans: list[tuple[str, int, int]], scorer: dict[int, float]) -> dict[str, float]:
+    """The combiner's features of one window, by name."""
+    inside = [p for i, p in scorer.items() if spans[i][0] == window.article_id
+              and window.start <= spans[i][1] and spans[i][2] <= window.end]
+    return {"reader_logit": _logit(reader_probability), "anchor_logit": _logit(scorer.get(window.anchor, 0.0)),
+            "best_logit_inside": _logit(max(inside, default=0.0)), "span_score": float(span_score),
+            "window_rank": 1.0 / (1 + rank)}
+
+
+@dataclass(frozen=True)
+class Combiner:
+    """p = sigmoid(coef . (x - mean) / scale + intercept) over COMBINER_FEATURES."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def probability(self, features: dict[str, float]) -> float:
+        x = np.array([features[name] for name in COMBINER_FEATURES], dtype=float)
+        z = float(((x - self.mean) / self.scale) @ self.coef + self.intercept)
+        return float(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
+
+    def to_dict(self) -> dict:
+        return {"features": list(COMBINER_FEATURES), "mean": np.round(self.mean, 6).tolist(),
+                "scale": np.round(self.scale, 6).tolist(), "coef": np.round(self.coef, 6).tolist(),
+                "intercept": round(float(self.intercept), 6)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Combiner":
+        if tuple(data["features"]) != COMBINER_FEATURES:
+            raise ModelError("the reader's combiner was fitted on other features; retrain with `qa train-reader`")
+        return cls(np.array(data["mean"], float), np.array(data["scale"], float), np.array(data["coef"], float),
+                   float(data["intercept"]))
 
 
 # ---- inputs -------------------------------------------------------------------------------------------
@@ -247,6 +298,7 @@ class Reader:
         if quantised:
             net = quantise_linear_layers(net)
         self.net = net
+        self.combiner = Combiner.from_dict(spec.info["combiner"]) if "combiner" in spec.info else None
         self.answer_threshold = float(spec.thresholds["answer"])
         self.confident_threshold = float(spec.thresholds["confident"])
         self._lock = threading.Lock()
@@ -263,15 +315,17 @@ class Reader:
         encoded = [encode_pair(self.tokenizer, question, title, text,
                                encoded=(pieces[0], pieces[1 + 2 * i], pieces[2 + 2 * i]))
                    for i, (title, text) in enumerate(items)]
-        out = []
+        logits, spans = [], []
         with self._lock, torch.inference_mode():
             # one window at a time: no padding, so no attention mask and torch's faster attention kernel
             # (measured: as fast as one padded batch or faster, on one thread)
             for e in encoded:
                 ids = torch.tensor([e.ids])
                 relevance, start, end = self.net(ids, torch.ones_like(ids))
-                out.append((float(torch.sigmoid(relevance[0])), best_span(start[0].numpy(), end[0].numpy(), e)))
-        return out
+                logits.append(relevance[0])
+                spans.append(best_span(start[0].numpy(), end[0].numpy(), e))
+            probabilities = self.net.window_probabilities(torch.stack(logits)).tolist()
+        return list(zip(probabilities, spans))
 
 
 def quantise_linear_layers(net):
