@@ -500,48 +500,75 @@ def finish(net, tokenizer, examples, encoded, train_idx, valid_idx, provenance, 
 
 
 def combiner_rows(model_file: Path, specs: list[str], work: Path, share: float, seed: int, quiet: bool = False):
-    """Per window `ask` reads for the held-out questions of every set (the reader never trained on them): the
-    combiner's features, whether the window holds the answer, and its question and article group."""
-    from ..answer.reader.reader import WINDOWS, build_windows, candidate_order, window_features
-    from ..engine import ANSWER_DEPTH, Engine
-    from .fit import CACHE_DIR, index_for
+    """Per window `ask` reads for the held-out questions of every set: the combiner's features, whether the
+    window holds the answer, and its question and article group. Both halves are out of fold: the reader never
+    trained on these articles, and the candidate scorer is refitted here without their questions (the
+    shipped scorer was fitted on them, which would make its evidence look better than it is on new articles)."""
+    from dataclasses import replace as replaced
 
-    rows = []
+    from ..answer.answerer import Answerer
+    from ..answer.reader.reader import WINDOWS, build_windows, candidate_order, window_features
+    from ..engine import ANSWER_DEPTH, Engine, clean_question
+    from .fit import CACHE_DIR, collect, fit_sentence, index_for
+    from ..answer.scorer import SENTENCE_FEATURES, Linear
+    from .reader_data import gold_article, gold_spans
+
+    sets, held = [], set()
     for spec in specs:
-        name, _, folder = load_set(spec)
+        name, items, folder = load_set(spec)
         files = sorted(work.glob(f"examples-{name}-*.jsonl"), key=lambda p: p.stat().st_mtime)
         if not files:
             raise SystemExit(f"qa train-reader: no cached examples of {name} in {work}: train first")
         examples = read_examples(files[-1])
         _, valid = split_by_article(examples, share, seed)
-        labels: dict[str, dict[str, bool]] = {}
-        groups: dict[str, str] = {}
+        questions: dict[str, str] = {}
         for i in valid:
-            e = examples[i]
-            labels.setdefault(e.question, {})[e.text] = bool(e.answers) or labels.get(e.question, {}).get(e.text, False)
-            groups.setdefault(e.question, e.group)
-        engine = Engine.load(index_for(folder, Path(CACHE_DIR), True), reader=model_file)
-        answerer, reader = engine.answerer, engine.reader
-        t = time.time()
-        for question, known in labels.items():
+            questions.setdefault(examples[i].question, examples[i].group)
+        held.update((name, q) for q in questions)
+        sets.append((name, items, index_for(folder, Path(CACHE_DIR), True), questions))
+    t = time.time()
+    # the refitted scorer depends only on the data and the held-out questions: kept beside the examples
+    from ..answer import candidates as features_module
+
+    key = hashlib.sha256("|".join([*sorted(f"{a}|{b}" for a, b in held), sha256_of(Path(features_module.__file__)),
+                                   *(sha256_of(Path(s.partition(":")[0])) for s in specs)]).encode()).hexdigest()[:16]
+    cached = work / f"scorer-without-held-out-{key}.json"
+    if cached.exists():
+        scorer = Linear.from_dict(json.loads(cached.read_text(encoding="utf-8")), SENTENCE_FEATURES)
+    else:
+        fit_examples = [ex for name, items, index, _ in sets for ex in collect(name, Engine.load(index, reader=False), items)
+                        if (name, clean_question(ex.item.question)) not in held]
+        scorer = fit_sentence(fit_examples, 1.0)
+        cached.write_text(json.dumps(scorer.to_dict()), encoding="utf-8")
+    if not quiet:
+        print(f"  candidate scorer refitted without the held-out questions ({time.time() - t:.0f} s)", file=sys.stderr)
+    rows = []
+    for name, items, index, questions in sets:
+        engine = Engine.load(index, reader=model_file)
+        shipped = engine.answerer
+        answerer = Answerer(shipped.articles, shipped.sentences, model=replaced(shipped.model, sentence=scorer),
+                            reader=engine.reader)
+        by_text = {clean_question(i.question): i for i in items}
+        for question, group in questions.items():
+            item = by_text.get(question)  # None: a swapped or off-topic question (unanswerable by construction)
+            gold = gold_article(engine, item) if item is not None and item.answerable else None
+            golds = gold_spans(item, gold.text) if gold is not None else []
             ranked, q = engine.retrieve(engine.question(question), ANSWER_DEPTH)
             if not ranked:
                 continue
             candidates = answerer.candidates(q, ranked)
-            order, scorer = candidate_order(answerer, candidates)
+            order, probabilities = candidate_order(answerer, candidates)
             spans = [(c.article_id, c.start, c.end) for c in candidates]
             windows = build_windows(order, spans, answerer.sentence_spans, count=WINDOWS)
-            texts = [engine.articles[w.article_id].text[w.start:w.end] for w in windows]
-            read = reader.read(q.text, [(engine.articles[w.article_id].title, text) for w, text in zip(windows, texts)])
-            answerable = any(known.values())
-            for rank, (w, text, (p, span)) in enumerate(zip(windows, texts, read)):
-                if text not in known:
-                    continue  # a window the examples left out (the answer's words outside its evidence)
-                rows.append({"set": name, "question": question, "group": groups[question], "answerable": answerable,
-                             "label": known[text], "features": window_features(w, rank, p, span[1] if span else 0.0,
-                                                                               spans, scorer)})
+            read = engine.reader.read(q.text, [(engine.articles[w.article_id].title,
+                                                engine.articles[w.article_id].text[w.start:w.end]) for w in windows])
+            for rank, (w, (p, span)) in enumerate(zip(windows, read)):
+                label = gold is not None and w.article_id == gold.id and any(w.start <= a and b <= w.end for a, b in golds)
+                rows.append({"set": name, "question": question, "group": group, "answerable": bool(golds),
+                             "label": label, "features": window_features(w, rank, p, span[1] if span else 0.0,
+                                                                          spans, probabilities)})
         if not quiet:
-            print(f"  combiner rows of {name}: {len(labels)} questions ({time.time() - t:.0f} s)", file=sys.stderr)
+            print(f"  combiner rows of {name}: {len(questions)} questions", file=sys.stderr)
     return rows
 
 
