@@ -538,16 +538,18 @@ def combiner_rows(model_file: Path, specs: list[str], work: Path, share: float, 
     else:
         fit_examples = [ex for name, items, index, _ in sets for ex in collect(name, Engine.load(index, reader=False), items)
                         if (name, clean_question(ex.item.question)) not in held]
-        scorer = fit_sentence(fit_examples, 1.0)
-        cached.write_text(json.dumps(scorer.to_dict()), encoding="utf-8")
+        labels = {bool(v) for ex in fit_examples for v in ex.labels}
+        scorer = fit_sentence(fit_examples, 1.0) if labels == {True, False} else None  # too few questions to refit
+        if scorer is not None:
+            cached.write_text(json.dumps(scorer.to_dict()), encoding="utf-8")
     if not quiet:
         print(f"  candidate scorer refitted without the held-out questions ({time.time() - t:.0f} s)", file=sys.stderr)
     rows = []
     for name, items, index, questions in sets:
         engine = Engine.load(index, reader=model_file)
         shipped = engine.answerer
-        answerer = Answerer(shipped.articles, shipped.sentences, model=replaced(shipped.model, sentence=scorer),
-                            reader=engine.reader)
+        answerer = Answerer(shipped.articles, shipped.sentences, reader=engine.reader,
+                            model=replaced(shipped.model, sentence=scorer) if scorer is not None else shipped.model)
         by_text = {clean_question(i.question): i for i in items}
         for question, group in questions.items():
             item = by_text.get(question)  # None: a swapped or off-topic question (unanswerable by construction)
@@ -613,6 +615,8 @@ def add_combiner(model_file: Path, specs: list[str], work: Path, quiet: bool = F
     spec = ReaderModelFile.read(model_file)
     trained = spec.info["trained"]
     rows = combiner_rows(model_file, specs, work, trained["validation_share"], trained["seed"], quiet)
+    if {r["label"] for r in rows} != {True, False} or len({r["group"] for r in rows}) < 2:
+        return {"thresholds": spec.thresholds, "validation": spec.info.get("validation", {}), "combiner": None}
     combiner, outcomes = fit_combiner(rows)
     news = [o for o in outcomes if not o["set"].startswith("xquad")]
     thresholds = choose_thresholds(news or outcomes)
