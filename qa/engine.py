@@ -21,7 +21,7 @@ from .index.fuse import reciprocal_rank_fusion
 from .index.manifest import model_flag, rebuild_command
 from .records import Answer, Article, Chunk, Hit
 from .settings import Settings
-from .text.vntext import canonical, clean_spaces
+from .text.vntext import canonical, clean_spaces, unaccented
 
 if TYPE_CHECKING:  # pragma: no cover
     from .llm import LLMAnswerer, LLMConfig, LLMResult
@@ -121,6 +121,52 @@ class Filters:
         return True
 
 
+class ArticleText:
+    """The articles' titles and texts without diacritics, case kept, joined once on first need: where
+    `unmentioned` (qa/answer/question.py) looks for a name the term counts say no passage holds."""
+
+    def __init__(self, articles: dict[str, Article]):
+        self.articles = articles
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = "\n".join(unaccented(f"{a.title}\n{a.text}") for a in self.articles.values())
+        return self._text
+
+    def holds(self, words: list[str]) -> bool:
+        """Whether the words occur in this order in an article, separated by anything but a letter or digit,
+        the first at a word's start, the last continued by anything but a letter or digit ("Kim Sung" in
+        "Kim Sung-ho", "74-KH" in "74-KH/BDVTU"); a number's digits may be grouped ("5000" as "5.000")."""
+        parts = [_number_pattern(w) if re.fullmatch(r"\d[\d.,]*", w) else re.escape(unaccented(w)) for w in words]
+        if not parts:
+            return True
+        pattern = r"(?<!\w)" + r"[\W_]+".join(parts) + r"(?!\w)"
+        return re.search(pattern, self.text, re.IGNORECASE) is not None
+
+    def only_common(self, word: str) -> bool:
+        """Whether the articles write a capitalised word only as a common word: never capitalised after a
+        lower-case word, a digit, a comma or an opening bracket, and in lower case somewhere ("Pháp" where
+        they have "pháp luật" and a sentence opening "Pháp luật ...")."""
+        word = unaccented(word)
+        as_name = r"(?:(?<=[a-z0-9,;)] )|(?<=\())" + re.escape(word) + r"(?!\w)"
+        lower = r"(?<!\w)" + re.escape(word.lower()) + r"(?!\w)"
+        return re.search(as_name, self.text) is None and re.search(lower, self.text) is not None
+
+
+def _number_pattern(number: str) -> str:
+    """A number as printed with or without thousands separators ("5000": "5000", "5.000", "5,000"), its
+    decimal mark a comma or a point ("21.1": "21,1")."""
+    if not number.isdigit():
+        return r"[.,]".join(re.escape(part) for part in re.split(r"[.,]", number))
+    if len(number) < 4:
+        return number
+    head = len(number) % 3 or 3
+    groups = [number[:head]] + [number[i:i + 3] for i in range(head, len(number), 3)]
+    return "[.,]?".join(groups)
+
+
 class Engine:
     """Search and answer over a built index. Create with `qa.load(index_dir)`."""
 
@@ -136,6 +182,7 @@ class Engine:
         self.reader = reader
         self.llm = llm  # answers from a language model, checked against the passages (None: extractive only)
         self.answerer = Answerer(self.articles, stored.sentences, reader=reader)
+        self.mentions = ArticleText(self.articles)  # what unmentioned() checks the term counts against
         # where the vectors and BM25 terms are searched (qa/index/backends/local.py): the manifest's backend
         self.backend = stored.backend if stored.backend is not None else LocalBackend(
             stored.dense, stored.lexical, stored.chunks, stored.articles)
@@ -312,7 +359,7 @@ class Engine:
             answer = self.answerer.refusal(q, [hit for hit, _ in ranked], k)
         else:
             answer = self.answerer.answer(q, ranked, k)
-        missing = unmentioned(q, self.backend.document_frequency)
+        missing = unmentioned(q, self.backend.document_frequency, self.mentions)
         if missing and answer.kind != "summary":
             # what the question names is in no article: whatever is shown is the nearest passage, never a
             # confident answer

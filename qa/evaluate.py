@@ -185,9 +185,10 @@ def evaluate(engine, path: str | Path) -> Report:
         t0 = time.perf_counter()
         answer = engine.ask(item.question)
         ask_ms.append((time.perf_counter() - t0) * 1000)
-        row = {"id": item.id, "variant": item.variant, "type": item.type, "abstained": answer.abstained,
+        refused = not answer.answered  # a refusal, or "no article mentions «X»" with the nearest passage
+        row = {"id": item.id, "variant": item.variant, "type": item.type, "abstained": refused,
                "answer": answer.text, "cited": answer.citations[0].source if answer.citations else None,
-               "confidence": answer.confidence, "confident": answer.confident and not answer.abstained}
+               "confidence": answer.confidence, "confident": answer.confident and not refused}
         if row["confident"]:
             confident_shown += 1
             confident_right += item.answerable and answer_correct(item, answer.text)
@@ -199,24 +200,24 @@ def evaluate(engine, path: str | Path) -> Report:
             r5 += bool(first and first <= 5)
             mrr += 1 / first if first else 0.0
             by_variant.setdefault(item.variant, []).append(bool(first and first <= 5))
-            ok = not answer.abstained and answer_correct(item, answer.text)
+            ok = not refused and answer_correct(item, answer.text)
             correct += ok
-            if not answer.abstained:
+            if not refused:
                 exact += span_exact(answer.span, item.answers)
                 f1 += span_f1(answer.span, item.answers)
             acc_by_variant.setdefault(item.variant, []).append(ok)
             acc_by_type.setdefault(item.type, []).append(ok)
-            if answer.abstained:
+            if refused:
                 false_abstain += 1
             else:
                 lengths.append(len(answer.text))
                 cited += bool(answer.citations and answer.citations[0].source == item.source)
             row.update(rank=first, correct=ok, span=answer.span, span_f1=round(span_f1(answer.span, item.answers), 3)
-                       if not answer.abstained else 0.0)
+                       if not refused else 0.0)
         else:
-            abstained_right += answer.abstained
-            row.update(correct=answer.abstained)
-            if not answer.abstained:
+            abstained_right += refused
+            row.update(correct=refused)
+            if not refused:
                 lengths.append(len(answer.text))
         details.append(row)
     n_ans = sum(i.answerable for i in items)

@@ -84,3 +84,9 @@ class Answer:
     # article's own text at start:end, verified claims only)
     claims: list[dict] = field(default_factory=list)
     note: str = ""  # why the model's answer is not shown: the extractive answer follows this line
+
+    @property
+    def answered(self) -> bool:
+        """Whether an answer is given: not a refusal, and not a question naming what no article mentions
+        (its passage is shown as the nearest one, "not the answer"). What `qa eval` counts as answered."""
+        return not self.abstained and not self.missing_terms

@@ -128,9 +128,12 @@ REFUSE = [
 @pytest.mark.parametrize("question", REFUSE)
 def test_refuses_when_articles_are_silent(engine, question):
     answer = engine.ask(question)
+    assert answer.citations, "a refusal still lists the nearest passages"
+    if answer.missing_terms:  # a name no article holds: said first, the passage only the nearest one
+        assert not answer.confident, answer.text
+        return
     assert answer.abstained, answer.text
     assert answer.text == NOT_FOUND
-    assert answer.citations, "a refusal still lists the nearest passages"
 
 
 def test_metadata_answers_come_from_the_page(engine):

@@ -15,7 +15,8 @@ import numpy as np
 from ..index.lexical import query_terms
 from ..text.glossary import english_to_vietnamese, expand_abbreviations
 from ..text.vntext import fold, has_diacritics, search_form
-from ..text.vocabulary import CODE, ENGLISH_QUESTION_WORDS, NUMBER, QUESTION_WORDS, SUMMARY_WORDS, YEAR, is_english
+from ..text.vocabulary import (CODE, ENGLISH_QUESTION_WORDS, NUMBER, QUESTION_WORDS, SUMMARY_WORDS, YEAR, is_english,
+                               reads_as_english)
 
 # Asked types, from the question words (patterns run on the folded question, or on English).
 # Order matters: the first that matches wins ("ai viết bài" asks for the author, not any person).
@@ -284,20 +285,38 @@ def is_acronym(word: str) -> bool:
     return 2 <= len(word) <= 6 and word.isalpha() and not re.search(r"[aeiouy]", word)
 
 
-def unmentioned(q: Question, df) -> tuple[str, ...]:
+def unmentioned(q: Question, df, text=None) -> tuple[str, ...]:
     """The names, codes, years and numbers the question states that no passage of the index holds, as the
     question spells them. `df(term, exact)` is the index's document frequency; a name is unmentioned when one
     of its words, or of its adjacent word pairs, is in no passage (diacritic-folded, so a name typed with or
     without diacritics is the same name). Word pairs may each occur elsewhere and the name still be absent:
-    this errs on the side of "mentioned". So does an acronym ("UBND"): an article may spell it out ("Ủy ban
-    nhân dân"), which no term count can tell, so only a name's other words count."""
+    this errs on the side of "mentioned". So does an acronym ("UBND", "IOC"): an article may spell it out
+    ("Ủy ban nhân dân"), which no term count can tell, so only a name's other words count. An English
+    question's names without diacritics ("Hanoi") are English words, not the articles' spelling: left out.
+
+    `text` (the articles' own text, see Engine) checks what the term counts flag, and a one-word name's case:
+    `text.holds(words)` finds the words in this order in an article however they are separated or continued
+    ("Kim Sung" in "Kim Sung-ho", "21,1", "5000" as "5.000", "74-KH" in "74-KH/BDVTU"), and
+    `text.only_common(word)` says whether the articles never write a capitalised word as a name ("Pháp"
+    where they have only "pháp luật")."""
     missing = []
     for name in (*q.names, *q.years, *q.numbers):
         words = [w for w in re.split(r"\s+", name) if w]
-        spelled = [None if is_acronym(w) else w for w in words]
+        written = _as_written(q, words)
+        if text is not None and written is None:
+            continue  # not a run of whole words of the question ("d" of "D01"): nothing to look for
+        as_typed = written.split() if written else words
+        if (q.english or reads_as_english(q.text)) and written and not has_diacritics(written) and name in q.names:
+            continue
+        spelled = [None if is_acronym(w) or (len(t) > 1 and t.isalpha() and t.isupper()) else w
+                   for w, t in zip(words, as_typed)]
         keys = [w for w in spelled if w] + [f"{a} {b}" for a, b in zip(spelled, spelled[1:]) if a and b]
         if keys and any(df(key, False) == 0 for key in keys):
-            missing.append(_as_written(q, words) or name)
+            if text is None or not text.holds([t for t, w in zip(as_typed, spelled) if w]):
+                missing.append(written or name)
+        elif (text is not None and name in q.names and len(words) == 1 and spelled[0]
+              and written[:1].isupper() and text.only_common(written)):
+            missing.append(written)
     return tuple(dict.fromkeys(missing))
 
 

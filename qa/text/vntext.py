@@ -51,6 +51,11 @@ def fold(text: str) -> str:
     return text.translate(_FOLD_TABLE).lower()
 
 
+def unaccented(text: str) -> str:
+    """Without diacritics, case kept ("Đà Nẵng" -> "Da Nang"): one character per character of NFC text."""
+    return text.translate(_FOLD_TABLE)
+
+
 def has_diacritics(text: str) -> bool:
     return fold(text) != text.lower()
 
