@@ -21,7 +21,7 @@ from .index.fuse import reciprocal_rank_fusion
 from .index.manifest import model_flag, rebuild_command
 from .records import Answer, Article, Chunk, Hit
 from .settings import Settings
-from .text.vntext import canonical, clean_spaces, unaccented
+from .text.vntext import canonical, clean_spaces, fold, unaccented
 
 if TYPE_CHECKING:  # pragma: no cover
     from .llm import LLMAnswerer, LLMConfig, LLMResult
@@ -362,7 +362,10 @@ class Engine:
         missing = unmentioned(q, self.backend.document_frequency, self.mentions)
         if missing and answer.kind != "summary":
             # what the question names is in no article: whatever is shown is the nearest passage, never a
-            # confident answer
+            # confident answer; and when that passage holds nothing else the question names, it is not near
+            # at all ("Ai là chủ tịch nước Pháp?"): a refusal
+            if not answer.abstained and not _holds_another_name(q, missing, answer.citations[0].text):
+                answer = self.answerer.refusal(q, [hit for hit, _ in ranked], k)
             answer = replace(answer, missing_terms=missing, confident=False)
         # A summary or the page's metadata is the article's own text; a name no article holds cannot be
         # answered from these passages, whatever a model makes of them.
@@ -377,6 +380,14 @@ class Engine:
         """Whether none of the question's words (question words and filler left out) is in any passage."""
         words = [t for t in q.terms if not t.bigram]
         return bool(words) and not any(self.backend.document_frequency(t.text, t.exact) for t in words)
+
+
+def _holds_another_name(q: Question, missing: tuple[str, ...], passage: str) -> bool:
+    """Whether the passage holds a name, code, year or number of the question other than the missing ones."""
+    gone = {fold(m) for m in missing}
+    others = [n for n in (*q.names, *q.years, *q.numbers) if fold(n) not in gone]
+    text = fold(passage)
+    return any(re.search(r"(?<!\w)" + re.escape(fold(n)) + r"(?!\w)", text) for n in others)
 
 
 def _with_llm(extractive: Answer, result: "LLMResult", articles: dict[str, Article]) -> Answer:

