@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--viquad", default=None, help="a UIT-ViQuAD sample folder (questions.jsonl + corpus/)")
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "hoi-dap" / "fit-indexes"))
     parser.add_argument("--json", default=None, help="write every number to this file")
-    parser.add_argument("--reader", default="on", metavar="on|off|MODEL.json",
+    parser.add_argument("--reader", default="search", metavar="search|on|off|MODEL.json",
                         help="answer with the shipped reader (on), the candidate scorer alone (off), or a reader model file")
     args = parser.parse_args(argv)
     reader = {"on": True, "off": False}.get(args.reader, args.reader)

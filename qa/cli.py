@@ -92,9 +92,10 @@ def _passed(rest: list[str]) -> list[str]:
 
 
 def _reader_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--reader", default="on", metavar="on|off|MODEL.json",
-                   help="on: the shipped reader reads the best passages with the question (default); off: the "
-                        "candidate scorer alone (faster, less accurate); or a reader model file from `qa train-reader`")
+    p.add_argument("--reader", default="search", metavar="search|on|off|MODEL.json",
+                   help="search (default): the shipped reader orders search results, the candidate scorer answers "
+                        "(measured better on containment, see the README); on: the reader answers too; off: no "
+                        "reader; or a reader model file from `qa train-reader` (answers and search)")
 
 
 def _reader_choice(value: str):
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _load(index: str, reader: str = "on", llm=None):
+def _load(index: str, reader: str = "search", llm=None):
     from .engine import Engine
 
     engine = Engine.load(index, reader=_reader_choice(reader), llm=llm)

@@ -137,8 +137,8 @@ class ArticleText:
 
     def holds(self, words: list[str]) -> bool:
         """Whether the words occur in this order in an article, separated by anything but a letter or digit,
-        the first at a word's start, the last continued by anything but a letter or digit ("Kim Sung" in
-        "Kim Sung-ho", "74-KH" in "74-KH/BDVTU"); a number's digits may be grouped ("5000" as "5.000")."""
+        the first at a word's start, the last continued by anything but a letter or digit ("Choi Han" in
+        "Choi Han-seul", "12-KH" in "12-KH/ABC"); a number's digits may be grouped ("5000" as "5.000")."""
         parts = [_number_pattern(w) if re.fullmatch(r"\d[\d.,]*", w) else re.escape(unaccented(w)) for w in words]
         if not parts:
             return True
@@ -171,7 +171,8 @@ class Engine:
     """Search and answer over a built index. Create with `qa.load(index_dir)`."""
 
     def __init__(self, stored: store.StoredIndex, index_dir: Path, embedder: Embedder | None = None,
-                 reader: "Reader | None" = None, llm: "LLMAnswerer | None" = None):
+                 reader: "Reader | None" = None, llm: "LLMAnswerer | None" = None,
+                 search_reader: "Reader | Path | None" = None):
         self.index_dir = Path(index_dir)
         self._stored = stored
         self.manifest = stored.manifest
@@ -179,7 +180,10 @@ class Engine:
         self.articles = stored.articles
         self.chunks = stored.chunks
         self.embedder = embedder or get_embedder(self.manifest["model"]["id"])
-        self.reader = reader
+        self.reader = reader  # what ask answers with (None: the candidate scorer alone)
+        # what search() orders passages with: the same reader, or (reader="search") the model file to load on the
+        # first search that reranks, so that an engine that only answers never imports torch
+        self.search_reader = search_reader if search_reader is not None else reader
         self.llm = llm  # answers from a language model, checked against the passages (None: extractive only)
         self.answerer = Answerer(self.articles, stored.sentences, reader=reader)
         self.mentions = ArticleText(self.articles)  # what unmentioned() checks the term counts against
@@ -189,10 +193,12 @@ class Engine:
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
-    def load(cls, index_dir: str | Path = "index", *, model: str | None = None, reader: bool | str | Path = True,
+    def load(cls, index_dir: str | Path = "index", *, model: str | None = None, reader: bool | str | Path = "search",
              llm: "str | LLMConfig | LLMAnswerer | None" = None) -> "Engine":
-        """Open an index. `model`, when given, must be the model the index was built with. `reader`: True
-        reads the candidates with the shipped reader, False answers with the candidate scorer alone, a path
+        """Open an index. `model`, when given, must be the model the index was built with. `reader`: "search"
+        (the default, as measured in the README) orders search() results with the shipped reader and answers
+        with the candidate scorer alone; True ("on") answers with the reader too; False ("off") uses no
+        reader; a path
         names another reader model file (`qa train-reader --out`). `llm`: an OpenAI-compatible server's URL
         (key and model from QA_LLM_API_KEY / QA_LLM_MODEL), an `LLMConfig` or an `LLMAnswerer`; None
         answers extractively only (see `open_llm`)."""
@@ -210,7 +216,8 @@ class Engine:
                 f"rebuild it with `{rebuild_command(index_dir, stored.manifest.get('seeds'), model)}`"
             )
         embedder = get_embedder(model or built_with)
-        return cls(stored, index_dir, embedder, reader=open_reader(reader), llm=open_llm(llm))
+        answers_with, searches_with = open_reader(reader)
+        return cls(stored, index_dir, embedder, reader=answers_with, llm=open_llm(llm), search_reader=searches_with)
 
     def stale_files(self, seeds: str | Path | None = None) -> list[str]:
         """Seed files added, removed or changed since the index was built ([] when it is current)."""
@@ -271,12 +278,20 @@ class Engine:
         k = check_k(k)
         filters = Filters.make(articles, since, until, outlets)
         q = query if isinstance(query, Question) else self.question(query)
-        if not rerank or self.reader is None:
+        reader = self._reader_for_search() if rerank else None
+        if reader is None:
             return [hit for hit, _ in self.retrieve(q, k, filters)[0]]
         ranked, q = self.retrieve(q, max(k, ANSWER_DEPTH), filters)
         if not ranked:
             return []
-        return self.answerer.reranked(q, ranked)[:k]
+        return self.answerer.reranked(q, ranked, reader)[:k]
+
+    def _reader_for_search(self) -> "Reader | None":
+        if isinstance(self.search_reader, Path):  # reader="search": loaded on the first search that reranks
+            from .answer.reader.reader import shipped_reader
+
+            self.search_reader = shipped_reader(str(self.search_reader))
+        return self.search_reader
 
     def retrieve(self, q: Question, k: int, filters: "Filters | None" = None) -> tuple[list[tuple[Hit, float]], Question]:
         """Ranked (hit, cosine) pairs, and the question with its vector (as it was when nothing was searched).
@@ -435,27 +450,31 @@ def _hit(chunk: Chunk, score: float) -> Hit:
                article_id=chunk.article_id, chunk_id=chunk.id)
 
 
-def load(index_dir: str | Path = "index", *, model: str | None = None, reader: bool | str | Path = True,
+def load(index_dir: str | Path = "index", *, model: str | None = None, reader: bool | str | Path = "search",
          llm: "str | LLMConfig | LLMAnswerer | None" = None) -> Engine:
     """Open the index in `index_dir` (see `Engine.load`)."""
     return Engine.load(index_dir, model=model, reader=reader, llm=llm)
 
 
-def open_reader(reader: "bool | str | Path | Reader | None") -> "Reader | None":
-    """The reader `Engine.load` was asked for: True the shipped one, False/None none, a path that model file."""
+def open_reader(reader: "bool | str | Path | Reader | None") -> "tuple[Reader | None, Reader | Path | None]":
+    """The readers `Engine.load` was asked for, as (what ask answers with, what search orders with):
+    True / "on" the shipped one for both, "search" the shipped one's file for search only (loaded when first
+    needed), False / "off" / None none, a path that model file for both."""
     from .answer.reader.reader import MODEL_FILE, Reader, shipped_reader
 
-    if reader is None or reader is False:
-        return None
+    if reader is None or reader is False or reader == "off":
+        return None, None
+    if reader == "search":
+        return None, MODEL_FILE
     if isinstance(reader, Reader):
-        return reader
-    if reader is True:
-        if not MODEL_FILE.exists():  # TEMPORARY until the first reader ships: the scorer answers alone
-            return None
-        return shipped_reader(str(MODEL_FILE))
+        return reader, reader
+    if reader is True or reader == "on":
+        loaded = shipped_reader(str(MODEL_FILE))
+        return loaded, loaded
     if isinstance(reader, (str, Path)):
-        return shipped_reader(str(Path(reader)))
-    raise ModelError(f"reader must be True, False or the path of a reader model file (got {reader!r:.80})")
+        loaded = shipped_reader(str(Path(reader)))
+        return loaded, loaded
+    raise ModelError(f"reader must be True, False, \"search\" or the path of a reader model file (got {reader!r:.80})")
 
 
 __all__ = ["Engine", "BuildReport", "Filters", "load", "clean_question", "check_k", "MAX_QUESTION_CHARS", "ModelError"]

@@ -372,7 +372,7 @@ def test_qa_serve_takes_the_reader_and_llm_options():
 
     args = _parser().parse_args(["serve", "--reader", "off", "--llm", "http://127.0.0.1:11434/v1", "--llm-model", "m"])
     assert (args.reader, args.llm, args.llm_model) == ("off", "http://127.0.0.1:11434/v1", "m")
-    assert _parser().parse_args(["serve"]).reader == "on"
+    assert _parser().parse_args(["serve"]).reader == "search"  # the scorer answers, the reader orders search (README)
 
 
 def test_serve_passes_the_reader_and_the_model_to_the_engine(monkeypatch):

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ALPHA, BETA, REPO, SEEDS, run_qa
+from conftest import ALPHA, BETA, INDEX, REPO, SEEDS, run_qa
 from qa.errors import ModelError
 from qa.answer.reader.reader import MODEL_FILE, Reader, ReaderModelFile, build_windows, quantise_rows
 
@@ -121,7 +121,8 @@ def test_the_shipped_model_file_names_its_data_and_weights():
     assert spec.config["layers"] <= 12 and len(spec.tokenizer["pieces"]) == spec.config["vocab"]
     sets = {d["set"] for d in spec.info["data"]}
     assert "viquad-train" not in sets and not any("viquad" in d["questions"] for d in spec.info["data"])
-    assert 0 < spec.thresholds["answer"] <= spec.thresholds["confident"] < 1
+    # confident 1.0: no threshold reached the confident precision on validation, so no answer is confident
+    assert 0 < spec.thresholds["answer"] <= spec.thresholds["confident"] <= 1
 
 
 @pytest.mark.slow
@@ -157,6 +158,26 @@ def test_the_cli_names_a_broken_reader_in_one_line(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1 and "--reader off" in result.stderr
     off = run_qa("ask", "Quyết định 2200-QĐ/TU được ban hành ngày nào?", "--reader", "off")
     assert off.returncode == 0 and "25/5/2017" in off.stdout
+
+
+@pytest.mark.slow
+def test_by_default_the_reader_orders_search_and_the_scorer_answers():
+    """reader="search" (the default): search() puts the passage the reader reads as answering first (the
+    mission's example, which pure retrieval ranks below others), ask answers as without a reader, and the
+    reader is only loaded by the first search that reranks."""
+    from pathlib import Path
+
+    import qa
+
+    default, off = qa.load(INDEX), qa.load(INDEX, reader=False)
+    assert default.reader is None and isinstance(default.search_reader, Path)  # not loaded yet
+    question = "Quyết định 2200-QĐ/TU được ban hành ngày nào?"
+    assert "25/5/2017" in default.search(question, k=3)[0].text
+    assert isinstance(default.search_reader, Reader)
+    pure = [h.chunk_id for h in default.search(question, k=5, rerank=False)]
+    assert pure == [h.chunk_id for h in off.search(question, k=5)]
+    a, b = default.ask(question), off.ask(question)
+    assert (a.text, a.span, a.abstained, a.confident) == (b.text, b.span, b.abstained, b.confident)
 
 
 # ---- training ---------------------------------------------------------------------------------------------

@@ -90,28 +90,31 @@ class Answerer:
                       if probabilities[j] >= self.model.neighbour_ratio * confidence]
         return self._compose(q, candidates[best], confidence, hits, ranked, k, shown_with)
 
-    def read(self, q: Question, candidates: list[Candidate]) -> list[Reading]:
+    def read(self, q: Question, candidates: list[Candidate], reader: "Reader | None" = None) -> list[Reading]:
         """The reader's verdict on windows around the best candidates (scorer order), in that order; with its
-        combiner, each window's probability weighs the reader's verdict with the candidate scorer's."""
+        combiner, each window's probability weighs the reader's verdict with the candidate scorer's. `reader`:
+        another than the one this answerer answers with (search's, when ask answers without one)."""
+        reader = reader or self.reader
         order, scorer = candidate_order(self, candidates)
         spans = [(c.article_id, c.start, c.end) for c in candidates]
         windows = build_windows(order, spans, self.sentence_spans)
         pairs = [(self.articles[w.article_id].title, self.articles[w.article_id].text[w.start:w.end]) for w in windows]
         readings = []
-        for rank, (w, (p, span)) in enumerate(zip(windows, self.reader.read(q.text, pairs))):
+        for rank, (w, (p, span)) in enumerate(zip(windows, reader.read(q.text, pairs))):
             score = 0.0 if span is None else span[1]
-            if self.reader.combiner is not None:
-                p = self.reader.combiner.probability(window_features(w, rank, p, score, spans, scorer))
+            if reader.combiner is not None:
+                p = reader.combiner.probability(window_features(w, rank, p, score, spans, scorer))
             readings.append(Reading(w, p, None if span is None else (w.start + span[0][0], w.start + span[0][1]), score))
         return readings
 
-    def reranked(self, q: Question, ranked: list[tuple[Hit, float]]) -> list[Hit]:
+    def reranked(self, q: Question, ranked: list[tuple[Hit, float]], reader: "Reader | None" = None) -> list[Hit]:
         """The passages the reader reads as answering the question (at or above its refusal threshold) first,
         most probable first, each where the answer it found lies; then the others in retrieval order."""
+        reader = reader or self.reader
         hits = [hit for hit, _ in ranked]
         best: dict[int, float] = {}
-        for reading in self.read(q, self.candidates(q, ranked)):
-            if reading.probability < self.reader.answer_threshold:
+        for reading in self.read(q, self.candidates(q, ranked), reader):
+            if reading.probability < reader.answer_threshold:
                 continue
             at = reading.span[0] if reading.span else reading.window.start
             h = next((i for i, hit in enumerate(hits) if hit.article_id == reading.window.article_id

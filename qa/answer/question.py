@@ -292,11 +292,11 @@ def unmentioned(q: Question, df, text=None) -> tuple[str, ...]:
     without diacritics is the same name). Word pairs may each occur elsewhere and the name still be absent:
     this errs on the side of "mentioned". So does an acronym ("UBND", "IOC"): an article may spell it out
     ("Ủy ban nhân dân"), which no term count can tell, so only a name's other words count. An English
-    question's names without diacritics ("Hanoi") are English words, not the articles' spelling: left out.
+    question's names without diacritics ("Vinh Xuan City") are English words, not the articles' spelling: left out.
 
     `text` (the articles' own text, see Engine) checks what the term counts flag, and a one-word name's case:
     `text.holds(words)` finds the words in this order in an article however they are separated or continued
-    ("Kim Sung" in "Kim Sung-ho", "21,1", "5000" as "5.000", "74-KH" in "74-KH/BDVTU"), and
+    ("Choi Han" in "Choi Han-seul", "42.5" as "42,5", "5000" as "5.000", "12-KH" in "12-KH/ABC"), and
     `text.only_common(word)` says whether the articles never write a capitalised word as a name ("Pháp"
     where they have only "pháp luật")."""
     missing = []

@@ -52,7 +52,7 @@ def fold(text: str) -> str:
 
 
 def unaccented(text: str) -> str:
-    """Without diacritics, case kept ("Đà Nẵng" -> "Da Nang"): one character per character of NFC text."""
+    """Without diacritics, case kept ("Vĩnh Xuân" -> "Vinh Xuan"): one character per character of NFC text."""
     return text.translate(_FOLD_TABLE)
 
 

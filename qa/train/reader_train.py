@@ -492,7 +492,7 @@ def finish(net, tokenizer, examples, encoded, train_idx, valid_idx, provenance, 
                                "validation": figures,
                            })
     spec.write(out / "reader.json")
-    record_scores(out / "reader.json", [examples[i] for i in valid_idx])
+    record_scores(out / "reader.json")
     combined = add_combiner(out / "reader.json", specs, Path(args.work), args.quiet)
     thresholds, figures = combined["thresholds"], combined["validation"]
     print(json.dumps({"thresholds": thresholds, "validation": figures}, indent=1), file=sys.stderr)
@@ -628,19 +628,38 @@ def add_combiner(model_file: Path, specs: list[str], work: Path, quiet: bool = F
     return {"thresholds": thresholds, "validation": spec.info["combined_validation"], "combiner": combiner}
 
 
-def record_scores(model_file: Path, examples: list[WindowExample], count: int = 8) -> None:
-    """What the written reader (int8, as it ships) says of a few validation windows, kept in its model file:
-    a test checks that the shipped weights reproduce them (within a tolerance for other CPUs)."""
+# Inputs the written reader's scores are recorded on (a test reproduces them from the shipped weights):
+# written for this purpose, no article's text, since a model file is package data and no fact of the
+# articles may be in the package. Answerable and not, Vietnamese with and without diacritics, English.
+RECORDED_INPUTS = [
+    ("Cây cầu mới dài bao nhiêu mét?", "Khánh thành cây cầu mới qua sông",
+     "Sáng nay, cây cầu mới dài 250 m qua sông đã được đưa vào sử dụng sau 9 tháng thi công. Tổng vốn đầu tư là 40 tỷ đồng."),
+    ("Hội nghị có bao nhiêu đại biểu tham dự?", "Đối thoại với người dân về rác thải",
+     "Hơn 300 đại biểu là tổ trưởng tổ dân phố và người dân đã tham dự hội nghị đối thoại về thu gom rác thải."),
+    ("Ai chủ trì cuộc họp?", "Họp bàn về chống ngập",
+     "Cuộc họp do Phó chủ tịch thường trực UBND quận chủ trì. Các phường báo cáo 14 điểm thường ngập khi mưa lớn."),
+    ("truong hoc moi khai giang ngay nao", "Trường học mới đón học sinh",
+     "Ngôi trường mới có 30 phòng học, khai giảng ngày 5/9 và đón hơn 1.200 học sinh trong năm học đầu tiên."),
+    ("Giá vàng hôm nay là bao nhiêu?", "Khánh thành cây cầu mới qua sông",
+     "Sáng nay, cây cầu mới dài 250 m qua sông đã được đưa vào sử dụng sau 9 tháng thi công. Tổng vốn đầu tư là 40 tỷ đồng."),
+    ("How many classrooms does the new school have?", "Trường học mới đón học sinh",
+     "Ngôi trường mới có 30 phòng học, khai giảng ngày 5/9 và đón hơn 1.200 học sinh trong năm học đầu tiên."),
+    ("Năm nay có bao nhiêu học sinh đăng ký?", "Họp bàn về chống ngập",
+     "Cuộc họp do Phó chủ tịch thường trực UBND quận chủ trì. Các phường báo cáo 14 điểm thường ngập khi mưa lớn."),
+]
+
+
+def record_scores(model_file: Path) -> None:
+    """What the written reader (int8, as it ships) says of RECORDED_INPUTS, kept in its model file: a test
+    checks that the shipped weights reproduce them (within a tolerance for other CPUs)."""
     from ..answer.reader.reader import Reader
 
     reader = Reader(model_file)
-    chosen = [e for e in examples if e.answers and e.origin != "gold"][:count // 2]
-    chosen += [e for e in examples if not e.answers][:count - len(chosen)]
     recorded = []
-    for e in chosen:
-        (probability, span), = reader.read(e.question, [(e.title, e.text)])
-        recorded.append({"question": e.question, "title": e.title, "text": e.text,
-                         "probability": round(probability, 4), "span": e.text[span[0][0]:span[0][1]] if span else ""})
+    for question, title, text in RECORDED_INPUTS:
+        (probability, span), = reader.read(question, [(title, text)])
+        recorded.append({"question": question, "title": title, "text": text,
+                         "probability": round(probability, 4), "span": text[span[0][0]:span[0][1]] if span else ""})
     spec = ReaderModelFile.read(model_file)
     spec.info["recorded"] = recorded
     spec.write(model_file)

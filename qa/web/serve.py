@@ -41,7 +41,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def serve(index: str = "index", host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
-          examples: str | None = None, reload_interval: float | None = None, reader: bool | str | Path = True,
+          examples: str | None = None, reload_interval: float | None = None, reader: bool | str | Path = "search",
           llm: Any = None) -> None:
     """Load `index` and serve the chat on http://host:port until SIGTERM or Ctrl+C (what `qa serve` runs).
 
@@ -66,7 +66,7 @@ def serve(index: str = "index", host: str = "127.0.0.1", port: int = 7860, auth:
         print(f"qa: warning: serving on {host} without a login; anyone who can reach it can use it "
               "(add --auth user:password)", file=sys.stderr)
     try:  # load the embedding model now rather than on the first question
-        engine.search("khởi động", k=1)
+        engine.search("khởi động", k=1, rerank=False)  # retrieval warmed; the reader loads when first asked
     except QAError:
         pass
     holder = EngineHolder(engine, index)

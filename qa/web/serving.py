@@ -121,11 +121,14 @@ class EngineHolder:
 
         old = self.engine
         # the reader and the language model are the server's, not the index's: the new index gets them as they are
-        kept = {"reader": getattr(old, "reader", None), "llm": getattr(old, "llm", None)}
+        kept = {"reader": getattr(old, "reader", None), "llm": getattr(old, "llm", None),
+                "search_reader": getattr(old, "search_reader", None)}
         stored = store.load(self.index_dir)
         if stored.manifest["model"]["id"] == old.manifest["model"]["id"]:
             return Engine(stored, self.index_dir, old.embedder, **kept)  # same model: keep the loaded embedder
-        return Engine.load(self.index_dir, **kept)
+        engine = Engine.load(self.index_dir, reader=kept["reader"], llm=kept["llm"])
+        engine.search_reader = kept["search_reader"]
+        return engine
 
 
 class IndexWatcher(threading.Thread):

@@ -337,7 +337,8 @@ def quantise_linear_layers(net):
             warnings.simplefilter("ignore")
             from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-            return quantize_dynamic(net, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+            # in place: a copy would hold the float32 layers beside the int8 ones while it is made
+            return quantize_dynamic(net, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True)
     except (ImportError, AttributeError, RuntimeError):  # a torch without it: float32 gives the same answers, slower
         return net
 
