@@ -46,12 +46,19 @@ def missing(engine):
     return answer
 
 
+# the README's question first; the answer model may be confident about another one only
+CONFIDENT_CANDIDATES = [CANONICAL, "Chỉ thị 05-CT/TW của Bộ Chính trị ra đời ngày nào?",
+                        "Ban Chỉ đạo thành phố kiểm tra bao nhiêu đơn vị?", "Ai dẫn đầu đoàn kiểm tra Cụm thi đua 3?"]
+
+
 @pytest.fixture(scope="module")
 def confident(engine):
-    answer = engine.ask(CANONICAL)
-    if not answer.confident:
-        pytest.skip("this answer model is not confident about the README's question")
-    return answer
+    """A real answer above the confident threshold (found among a few, as the tentative one is)."""
+    for question in CONFIDENT_CANDIDATES:
+        answer = engine.ask(question)
+        if answer.confident and not answer.abstained and not answer.missing_terms and answer.kind != "summary":
+            return answer
+    pytest.skip("this answer model is confident about none of the candidate questions; add one")
 
 
 def visible_text(fragment: str) -> str:
