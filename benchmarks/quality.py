@@ -48,9 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "hoi-dap" / "fit-indexes"))
     parser.add_argument("--json", default=None, help="write every number to this file")
     parser.add_argument("--reader", default="search", metavar="search|on|off|MODEL.json",
-                        help="answer with the shipped reader (on), the candidate scorer alone (off), or a reader model file")
+                        help="as `qa eval --reader`: the reader orders search (search), answers too (on), is left "
+                             "out (off), or a reader model file")
     args = parser.parse_args(argv)
-    reader = {"on": True, "off": False}.get(args.reader, args.reader)
 
     import qa
     from qa.answer.scorer import AnswerModel
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, results = [], {}
     for name, questions, articles in sets:
         index = articles if (articles / "manifest.json").exists() else index_of(articles, Path(args.cache))
-        report = evaluate(qa.load(index, reader=reader), questions)
+        report = evaluate(qa.load(index, reader=args.reader), questions)
         results[name] = {k: v for k, v in report.__dict__.items() if k != "details"}
         kind = "viquad" if name.startswith("viquad") else "news"
         contain, f1, refused, refused_un = TARGETS[kind]
@@ -80,13 +80,18 @@ def main(argv: list[str] | None = None) -> int:
                      f"{'PASS' if verdict else 'FAIL'} (≥{contain} / ≥{f1} / ≤{refused} / ≥{refused_un})"))
     headers = ("set", "n (ans/unans)", "R@5", "contains", "span EM", "span F1", "refused ans.", "refused unans.",
                "CV contains / F1", "confident: right / ans. right+conf. / unans. conf.", "ask ms p50 / p95", "targets")
+    print_table(headers, rows)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+def print_table(headers, rows) -> None:
+    """A Markdown table, as the README shows it (benchmarks/reader_folds.py prints its own with it)."""
     print("| " + " | ".join(headers) + " |")
     print("|" + "---|" * len(headers))
     for row in rows:
         print("| " + " | ".join(row) + " |")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-    return 0
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa.train.fit import CACHE_DIR, index_for
     from qa.answer.reader.reader import ReaderModelFile
     from qa.train.reader_data import load_set
+    from quality import print_table  # benchmarks/, this script's folder
 
     info = ReaderModelFile.read(Path(args.reader)).info
     seed, share = info["trained"]["seed"], info["trained"]["validation_share"]
@@ -78,10 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         os.unlink(out.name)
     headers = ("set (held-out articles)", "answers by", "n (ans/unans)", "contains", "span EM", "span F1", "refused ans.",
                "refused unans.", "confident right", "ans. right+confident", "unans. confident", "search R@1")
-    print("| " + " | ".join(headers) + " |")
-    print("|" + "---|" * len(headers))
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print_table(headers, rows)
     if args.json:
         Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

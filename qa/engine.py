@@ -128,6 +128,7 @@ class ArticleText:
     def __init__(self, articles: dict[str, Article]):
         self.articles = articles
         self._text: str | None = None
+        self._only_common: dict[str, bool] = {}  # by word: two scans of every article, asked again and again
 
     @property
     def text(self) -> str:
@@ -150,9 +151,12 @@ class ArticleText:
         lower-case word, a digit, a comma or an opening bracket, and in lower case somewhere ("Pháp" where
         they have "pháp luật" and a sentence opening "Pháp luật ...")."""
         word = unaccented(word)
-        as_name = r"(?:(?<=[a-z0-9,;)] )|(?<=\())" + re.escape(word) + r"(?!\w)"
-        lower = r"(?<!\w)" + re.escape(word.lower()) + r"(?!\w)"
-        return re.search(as_name, self.text) is None and re.search(lower, self.text) is not None
+        if word not in self._only_common:
+            as_name = r"(?:(?<=[a-z0-9,;)] )|(?<=\())" + re.escape(word) + r"(?!\w)"
+            lower = r"(?<!\w)" + re.escape(word.lower()) + r"(?!\w)"
+            self._only_common[word] = (re.search(as_name, self.text) is None
+                                       and re.search(lower, self.text) is not None)
+        return self._only_common[word]
 
 
 def _number_pattern(number: str) -> str:
@@ -389,7 +393,6 @@ class Engine:
         result = self.llm.answer(q.text, answer.citations[: self.llm.config.max_passages], self.articles,
                                  on_delta=on_delta)
         return _with_llm(answer, result, self.articles)
-
 
     def _says_nothing_indexed(self, q: Question) -> bool:
         """Whether none of the question's words (question words and filler left out) is in any passage."""

@@ -300,13 +300,13 @@ def unmentioned(q: Question, df, text=None) -> tuple[str, ...]:
     `text.only_common(word)` says whether the articles never write a capitalised word as a name ("Pháp"
     where they have only "pháp luật")."""
     missing = []
+    english = q.english or reads_as_english(q.text)
     for name in (*q.names, *q.years, *q.numbers):
         words = [w for w in re.split(r"\s+", name) if w]
-        written = _as_written(q, words)
+        written, as_typed = _as_written(q, words) or (None, words)
         if text is not None and written is None:
             continue  # not a run of whole words of the question ("d" of "D01"): nothing to look for
-        as_typed = written.split() if written else words
-        if (q.english or reads_as_english(q.text)) and written and not has_diacritics(written) and name in q.names:
+        if english and written and not has_diacritics(written) and name in q.names:
             continue
         spelled = [None if is_acronym(w) or (len(t) > 1 and t.isalpha() and t.isupper()) else w
                    for w, t in zip(words, as_typed)]
@@ -320,10 +320,13 @@ def unmentioned(q: Question, df, text=None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(missing))
 
 
-def _as_written(q: Question, words: list[str]) -> str | None:
-    """The question's own spelling of a folded name ("tp hcm" -> "TP.HCM"): fold() keeps one character per
-    character of NFC text, so an offset in the folded question is an offset in the question."""
+def _as_written(q: Question, words: list[str]) -> tuple[str, list[str]] | None:
+    """The question's own spelling of a folded name ("tp hcm" -> "TP.HCM"), and of each of its words ("TP",
+    "HCM"): fold() keeps one character per character of NFC text, so an offset in the folded question is an
+    offset in the question."""
     if len(q.folded) != len(q.text):
         return None
-    m = re.search(r"(?<!\w)" + r"\W+".join(map(re.escape, words)) + r"(?!\w)", q.folded)
-    return q.text[m.start():m.end()] if m else None
+    m = re.search(r"(?<!\w)" + r"\W+".join(f"({re.escape(w)})" for w in words) + r"(?!\w)", q.folded)
+    if not m:
+        return None
+    return q.text[m.start():m.end()], [q.text[m.start(i):m.end(i)] for i in range(1, len(words) + 1)]
