@@ -2,6 +2,7 @@
 (reproduced scores, clear errors when missing or corrupt) and a training smoke run."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -241,3 +242,25 @@ def test_a_training_smoke_run_writes_a_reader_that_answers(tmp_path):
     reader = Reader(out / "reader.json")
     (probability, span), = reader.read("Cây cầu dài bao nhiêu mét?", [("Cầu", "Cây cầu dài 120 m, rộng 3 m.")])
     assert 0.0 <= probability <= 1.0
+
+    # continued from that reader on other questions, its combiner fitted on the first set too (--combine-with)
+    more = tmp_path / "more.jsonl"
+    more.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"question": "Cây cầu rộng bao nhiêu mét?", "type": "number", "source": "alpha.txt",
+         "evidence": "Cây cầu dài 120 m, rộng 3 m", "answers": ["3 m"]},
+        {"question": "Ai chủ trì hội nghị đối thoại?", "type": "unanswerable", "source": None, "evidence": None,
+         "answers": []}]) + "\n", encoding="utf-8")
+    out2, work2 = tmp_path / "model2", tmp_path / "work2"
+    continued = [sys.executable, "-m", "qa", "train-reader", f"{more}:{seeds}", "--init", str(out / "reader.json"),
+                 "--layers", "1", "--epochs", "1", "--batch", "4", "--out", str(out2), "--work", str(work2),
+                 "--validation", "0.5", "--combine-with", f"{questions}:{seeds}", "--quiet"]
+    third = subprocess.run(continued, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert third.returncode == 0, third.stderr[-2000:]
+    spec2 = ReaderModelFile.read(out2 / "reader.json")
+    assert spec2.info["trained"]["init"]["sha256"] == hashlib.sha256((out / "reader.json").read_bytes()).hexdigest()
+    # what the earlier reader learned from is named too, marked as such
+    assert [d["set"] for d in spec2.info["data"]] == ["more", "q"] and spec2.info["data"][1]["stage"] == "earlier"
+    assert list(work2.glob("examples-q-*.jsonl"))  # the --combine-with set was read as ask reads it
+    wrong = subprocess.run([*continued[:5], "--init", str(tmp_path / "nothing.json"), *continued[7:]], cwd=REPO,
+                           env=env, capture_output=True, text=True, timeout=900)
+    assert wrong.returncode != 0 and "cannot start from" in wrong.stderr.strip().splitlines()[-1]

