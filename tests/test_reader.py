@@ -183,8 +183,8 @@ def test_by_default_the_reader_orders_search_and_the_scorer_answers():
 
 @pytest.mark.slow
 def test_the_reader_answering_keeps_its_held_out_quality():
-    """--reader on over eval/news-holdout (never trained or tuned on). Measured (README): containment 0.636,
-    span F1 0.484, answerable refused 0.130, unanswerable refused 0.333, search R@1 0.714. Floors a few
+    """--reader on over eval/news-holdout (never trained or tuned on). Measured (README): containment 0.675,
+    span F1 0.510, answerable refused 0.052, unanswerable refused 0.242, search R@1 0.714. Floors a few
     questions below, so that numeric differences between CPUs cannot fail them."""
     import qa
     from qa.evaluate import answer_correct, is_relevant, read_items, span_f1
@@ -200,11 +200,35 @@ def test_the_reader_answering_keeps_its_held_out_quality():
     refused_unanswerable = np.mean([not a.answered for _, a in unanswerable])
     tops = [engine.search(i.question, k=1) for i, _ in answerable]
     first = np.mean([bool(top) and is_relevant(i, top[0].source, top[0].text) for (i, _), top in zip(answerable, tops)])
-    assert contains >= 0.58, contains
-    assert f1 >= 0.42, f1
-    assert refused <= 0.19, refused
-    assert refused_unanswerable >= 0.27, refused_unanswerable
+    assert contains >= 0.62, contains
+    assert f1 >= 0.45, f1
+    assert refused <= 0.11, refused
+    assert refused_unanswerable >= 0.18, refused_unanswerable
     assert first >= 0.66, first
+
+
+@pytest.mark.slow
+def test_with_the_reader_on_it_decides_whether_and_the_scorer_which_sentence():
+    """The reader's probability decides refusal and is the confidence shown; where the candidate scorer would
+    answer too, the answer is the scorer's sentence and span (on held-out articles its sentence holds the gold
+    more often than the reader's window); where it would not, the reader's own window and span."""
+    import qa
+    from qa.evaluate import read_items
+
+    on, off = qa.load(INDEX, reader=True), qa.load(INDEX, reader=False)
+    threshold = off.answerer.model.answer_threshold
+    same = own = 0
+    for item in read_items(REPO / "eval" / "news-holdout.jsonl")[:24]:
+        a, b = on.ask(item.question), off.ask(item.question)
+        if a.abstained or a.missing_terms or b.missing_terms:
+            continue
+        assert a.confidence >= on.reader.answer_threshold - 1e-3
+        if b.confidence >= threshold and not b.metadata and a.kind == b.kind:
+            assert (a.text, a.span, a.citations[0].chunk_id) == (b.text, b.span, b.citations[0].chunk_id), item.question
+            same += 1
+        else:
+            own += 1
+    assert same >= 5  # the property was exercised
 
 
 # ---- training ---------------------------------------------------------------------------------------------

@@ -132,6 +132,17 @@ class Answerer:
         best = max(readings, key=lambda r: r.probability)
         if best.probability < self.reader.answer_threshold or best.span is None:
             return self.refusal(q, hits, k, best.probability)
+        confident = best.probability >= self.reader.confident_threshold
+        # The reader decides whether the passages answer; which sentence answers, the candidate scorer when it
+        # would answer too: on held-out articles the scorer's sentence holds the gold more often than the
+        # reader's window (README, "The reader"), while the reader separates the unanswerable better.
+        probabilities, first = score_candidates(self.model.sentence, candidates)
+        scored = float(probabilities[first])
+        if scored >= self.model.answer_threshold and candidates[first].kind == "sentence":
+            shown_with = [candidates[j] for j in adjacent(candidates, first, self.articles)
+                          if probabilities[j] >= self.model.neighbour_ratio * scored]
+            return self._compose(q, candidates[first], best.probability, hits, ranked, k, shown_with,
+                                 confident=confident)
         article_id, (a, b) = best.window.article_id, _trimmed(self.articles[best.window.article_id].text, *best.span)
         covering = [(s, e) for s, e in self.sentence_spans(article_id) if e > a and s < b] or [(a, b)]
         s, e = covering[0][0], covering[-1][1]
@@ -139,8 +150,7 @@ class Answerer:
         hit_index = next((h for h, (hit, _) in enumerate(ranked[:CANDIDATE_HITS])
                           if hit.article_id == article_id and hit.start <= s < hit.end), anchor.hit)
         chosen = Candidate(article_id, s, e, "sentence", hit_index, np.zeros(0))
-        return self._compose(q, chosen, best.probability, hits, ranked, k, span_at=(a, b),
-                             confident=best.probability >= self.reader.confident_threshold)
+        return self._compose(q, chosen, best.probability, hits, ranked, k, span_at=(a, b), confident=confident)
 
     def refusal(self, q: Question, hits: list[Hit], k: int, confidence: float = 0.0) -> Answer:
         """"Không tìm thấy …" with the nearest passages."""
