@@ -28,6 +28,10 @@ OWN_SETS = [
     ("own-articles", REPO / "eval" / "own-articles.jsonl", REPO / "eval" / "own-articles"),
     ("reader-train", REPO / "eval" / "reader-train.jsonl", REPO / "eval" / "reader-train"),
     ("holdout-articles", REPO / "eval" / "holdout-articles.jsonl", REPO / "eval" / "holdout-articles"),
+    ("fit-news-a", REPO / "eval" / "fit-news-a.jsonl", REPO / "eval" / "fit-news-a"),
+    ("fit-news-b", REPO / "eval" / "fit-news-b.jsonl", REPO / "eval" / "fit-news-b"),
+    ("fit-news-c", REPO / "eval" / "fit-news-c.jsonl", REPO / "eval" / "fit-news-c"),
+    ("fresh-articles", REPO / "eval" / "fresh-articles.jsonl", REPO / "eval" / "fresh-articles"),
 ]
 # The targets: containment, span F1, refused answerable (at most), refused unanswerable (at least).
 TARGETS = {

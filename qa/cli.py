@@ -94,8 +94,9 @@ def _passed(rest: list[str]) -> list[str]:
 def _reader_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reader", default="search", metavar="search|on|off|MODEL.json",
                    help="search (default): the shipped reader orders search results, the candidate scorer answers "
-                        "(measured better on containment, see the README); on: the reader answers too; off: no "
-                        "reader; or a reader model file from `qa train-reader` (answers and search)")
+                        "with its confident threshold (see the README); on: the reader also decides refusal and "
+                        "confidence, the scorer still picks the sentence where it would answer; off: no reader; or a "
+                        "reader model file from `qa train-reader` (as on)")
 
 
 def _reader_choice(value: str):

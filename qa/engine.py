@@ -201,7 +201,8 @@ class Engine:
              llm: "str | LLMConfig | LLMAnswerer | None" = None) -> "Engine":
         """Open an index. `model`, when given, must be the model the index was built with. `reader`: "search"
         (the default, as measured in the README) orders search() results with the shipped reader and answers
-        with the candidate scorer alone; True ("on") answers with the reader too; False ("off") uses no
+        with the candidate scorer alone; True ("on") lets the reader decide refusal and confidence too (the scorer
+        still picks the sentence where it would answer, see Answerer); False ("off") uses no
         reader; a path
         names another reader model file (`qa train-reader --out`). `llm`: an OpenAI-compatible server's URL
         (key and model from QA_LLM_API_KEY / QA_LLM_MODEL), an `LLMConfig` or an `LLMAnswerer`; None

@@ -3,7 +3,7 @@
 The candidates (qa/answer/candidates.py) get the probability that they answer from the fitted model
 (qa/answer/scorer.py); the best one's short answer is chosen among its spans (qa/answer/short_answer.py).
 With the reader (qa/answer/reader/), the best candidates are read with the question and the reader
-decides. One calibrated confidence comes with every answer; below the fitted threshold the answer is refused.
+decides whether they answer; which sentence, the scorer where it would answer too. One calibrated confidence comes with every answer; below the fitted threshold the answer is refused.
 """
 from __future__ import annotations
 
