@@ -69,8 +69,11 @@ def start_build(seeds: Path, index: Path, log: Path, *extra: str, announce: Path
     """A real `qa index` subprocess; with `announce`, it touches that file when it reaches the build lock."""
     command = [sys.executable, "-m", "qa"] if announce is None else [sys.executable, "-c", ANNOUNCING_QA, str(announce)]
     with open(log, "wb") as err:
+        # Ctrl+C as in a terminal: a shell starts background jobs (`pytest … &`, nohup) with SIGINT ignored, and
+        # a Python started with it ignored never raises KeyboardInterrupt; the build must get the default
         return subprocess.Popen([*command, "index", "--seeds", str(seeds), "--index", str(index), *extra],
-                                cwd=index.parent, env=ENV, stdout=subprocess.PIPE, stderr=err)
+                                cwd=index.parent, env=ENV, stdout=subprocess.PIPE, stderr=err,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def stop(proc: subprocess.Popen) -> None:

@@ -24,9 +24,10 @@ SURNAMES = set("nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng b
                "đoàn lâm mai trịnh hà tô tạ lương lưu cao châu".split())
 _UPPER = "".join(c for c in map(chr, range(0x41, 0x2000)) if c.isupper() and c.isalpha())
 _CAP = rf"(?<![^\W\d_])[{_UPPER}][^\W\d_]*"
-# Names whose folded form is also a phrase of every article: the district Minh Hóa is "minh họa" (an
-# illustration, "Ảnh minh họa") once folded.
-COMMON_WORDS = {"minh hoa"}
+# Names whose folded form is also a common phrase: the district Minh Hóa is "minh họa" (an illustration,
+# "Ảnh minh họa") once folded, the town La Gi "là gì" ("what is"), the ward Định Công "đình công" (a
+# strike), the commune Tư Đoàn "từ đoạn" ("from the passage").
+COMMON_WORDS = {"minh hoa", "la gi", "dinh cong", "tu doan"}
 
 
 def _seed_text() -> str:

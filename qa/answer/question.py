@@ -73,7 +73,7 @@ class Question:
     english: bool
     asked: str  # one of ASKED_TYPES
     terms: tuple[Term, ...]  # for the answer layer: content words and pairs, without question words or chat filler
-    names: tuple[str, ...] = ()  # folded capitalised names ("cau giay"), acronyms and codes the question names
+    names: tuple[str, ...] = ()  # folded capitalised names ("Cầu Mới" -> "cau moi"), acronyms and codes the question names
     years: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()
     before_wh: tuple[str, ...] = ()  # folded content words right before the question word ("duoc goi la")

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import ModelError
+from ...text.vntext import canonical
 
 MODEL_DIR = Path(__file__).parents[2] / "models"  # qa/models
 MODEL_FILE = MODEL_DIR / "reader.json"
@@ -310,6 +311,9 @@ class Reader:
         if not items:
             return []
         torch = self._torch
+        # one spelling of the question whatever tone placement it was typed with ("Thành uỷ" / "Thành ủy"), as
+        # the query embedding has: both spellings read the same
+        question = canonical(question)
         texts = [question] + [t for pair in items for t in pair]
         pieces = self.tokenizer.encode_batch(texts)
         encoded = [encode_pair(self.tokenizer, question, title, text,
