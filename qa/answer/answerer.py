@@ -3,7 +3,8 @@
 The candidates (qa/answer/candidates.py) get the probability that they answer from the fitted model
 (qa/answer/scorer.py); the best one's short answer is chosen among its spans (qa/answer/short_answer.py).
 With the reader (qa/answer/reader/), the best candidates are read with the question and the reader
-decides whether they answer; which sentence, the scorer where it would answer too. One calibrated confidence comes with every answer; below the fitted threshold the answer is refused.
+decides whether they answer; which sentence, the scorer where it would answer too. One calibrated
+confidence comes with every answer; below the fitted threshold the answer is refused.
 """
 from __future__ import annotations
 
@@ -80,15 +81,24 @@ class Answerer:
             candidates = self.candidates(q, ranked)
         if not candidates:
             return self.refusal(q, hits, k)
-        if self.reader is not None and q.asked not in SCORER_ANSWERS:
-            return self._answer_read(q, candidates, hits, ranked, k)
         probabilities, best = score_candidates(self.model.sentence, candidates)
+        if self.reader is not None and q.asked not in SCORER_ANSWERS:
+            return self._answer_read(q, candidates, probabilities, best, hits, ranked, k)
         confidence = float(probabilities[best])
         if confidence < self.model.answer_threshold:
             return self.refusal(q, hits, k, confidence)
+        return self._answer_scored(q, candidates, probabilities, best, hits, ranked, k)
+
+    def _answer_scored(self, q: Question, candidates: list[Candidate], probabilities: np.ndarray, best: int,
+                       hits: list[Hit], ranked: list[tuple[Hit, float]], k: int, confidence: float | None = None,
+                       confident: bool | None = None) -> Answer:
+        """The scorer's best candidate as the answer, quoted with an adjacent sentence nearly as likely;
+        `confidence` and `confident`: the reader's, when it decided whether to answer."""
+        scored = float(probabilities[best])
         shown_with = [candidates[j] for j in adjacent(candidates, best, self.articles)
-                      if probabilities[j] >= self.model.neighbour_ratio * confidence]
-        return self._compose(q, candidates[best], confidence, hits, ranked, k, shown_with)
+                      if probabilities[j] >= self.model.neighbour_ratio * scored]
+        return self._compose(q, candidates[best], scored if confidence is None else confidence, hits, ranked, k,
+                             shown_with, confident=confident)
 
     def read(self, q: Question, candidates: list[Candidate], reader: "Reader | None" = None) -> list[Reading]:
         """The reader's verdict on windows around the best candidates (scorer order), in that order; with its
@@ -124,8 +134,9 @@ class Answerer:
         first = sorted(best, key=lambda i: (-best[i], i))
         return [hits[i] for i in first] + [hit for i, hit in enumerate(hits) if i not in best]
 
-    def _answer_read(self, q: Question, candidates: list[Candidate], hits: list[Hit],
-                     ranked: list[tuple[Hit, float]], k: int) -> Answer:
+    def _answer_read(self, q: Question, candidates: list[Candidate], probabilities: np.ndarray, first: int,
+                     hits: list[Hit], ranked: list[tuple[Hit, float]], k: int) -> Answer:
+        """`probabilities`, `first`: the candidate scorer's, as `answer` computed them."""
         readings = self.read(q, candidates)
         if not readings:
             return self.refusal(q, hits, k)
@@ -136,13 +147,9 @@ class Answerer:
         # The reader decides whether the passages answer; which sentence answers, the candidate scorer when it
         # would answer too: on held-out articles the scorer's sentence holds the gold more often than the
         # reader's window (README, "The reader"), while the reader separates the unanswerable better.
-        probabilities, first = score_candidates(self.model.sentence, candidates)
-        scored = float(probabilities[first])
-        if scored >= self.model.answer_threshold and candidates[first].kind == "sentence":
-            shown_with = [candidates[j] for j in adjacent(candidates, first, self.articles)
-                          if probabilities[j] >= self.model.neighbour_ratio * scored]
-            return self._compose(q, candidates[first], best.probability, hits, ranked, k, shown_with,
-                                 confident=confident)
+        if probabilities[first] >= self.model.answer_threshold and candidates[first].kind == "sentence":
+            return self._answer_scored(q, candidates, probabilities, first, hits, ranked, k,
+                                       confidence=best.probability, confident=confident)
         article_id, (a, b) = best.window.article_id, _trimmed(self.articles[best.window.article_id].text, *best.span)
         covering = [(s, e) for s, e in self.sentence_spans(article_id) if e > a and s < b] or [(a, b)]
         s, e = covering[0][0], covering[-1][1]

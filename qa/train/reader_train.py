@@ -553,14 +553,12 @@ def combiner_rows(model_file: Path, specs: list[str], work: Path, share: float, 
         sets.append((name, items, index_for(folder, Path(CACHE_DIR), True), questions))
     unseen = []
     if extra:
-        examples, _ = build_examples(list(extra), work, seed, quiet)
+        questions_of: dict[str, dict[str, str]] = {}
+        for e in build_examples(list(extra), work, seed, quiet)[0]:
+            questions_of.setdefault(e.set_name, {}).setdefault(e.question, e.group)
         for spec in extra:
             name, items, folder = load_set(spec)
-            questions = {}
-            for e in examples:
-                if e.set_name == name:
-                    questions.setdefault(e.question, e.group)
-            unseen.append((name, items, index_for(folder, Path(CACHE_DIR), True), questions))
+            unseen.append((name, items, index_for(folder, Path(CACHE_DIR), True), questions_of.get(name, {})))
     t = time.time()
     # the refitted scorer depends only on the data and the held-out questions: kept beside the examples
     from ..answer import candidates as features_module
@@ -659,7 +657,8 @@ def add_combiner(model_file: Path, specs: list[str], work: Path, quiet: bool = F
     spec = ReaderModelFile.read(model_file)
     spec.info["combiner"] = combiner
     spec.info["combined_validation"] = summary(outcomes, thresholds)
-    spec.info["combined_on"] = [_provenance(load_set(x)[0], Path(x.partition(":")[0]), load_set(x)[2]) for x in extra]
+    spec.info["combined_on"] = [_provenance(name, Path(x.partition(":")[0]), folder)
+                                for x in extra for name, _, folder in [load_set(x)]]
     spec.thresholds = thresholds
     spec.write(model_file)
     return {"thresholds": thresholds, "validation": spec.info["combined_validation"], "combiner": combiner}
