@@ -225,10 +225,28 @@ def test_with_the_reader_on_it_decides_whether_and_the_scorer_which_sentence():
         assert a.confidence >= on.reader.answer_threshold - 1e-3
         if b.confidence >= threshold and not b.metadata and a.kind == b.kind:
             assert (a.text, a.span, a.citations[0].chunk_id) == (b.text, b.span, b.citations[0].chunk_id), item.question
+            # confident only when both are: the scorer by its threshold, the reader by its own
+            assert a.confident == (b.confident and a.confidence >= on.reader.confident_threshold), item.question
             same += 1
-        else:
+        elif not a.metadata:  # the page's metadata stays with the scorer, its confidence too
+            assert not a.confident, item.question  # the reader's own window is never shown as confident
             own += 1
     assert same >= 5  # the property was exercised
+
+
+def test_the_confident_rule_is_fitted_on_the_scorers_confident_answers():
+    """confident_with_scorer: among the questions the scorer is confident of, the lowest reader probability
+    above which its sentence was right ≥ 90 % of the time (at least 10 such answers); 1.0 when none was."""
+    from qa.train.reader_train import confident_with_scorer
+
+    # 20 scorer-confident answers: the reader's probability runs 0.30 .. 0.97, the five least probable wrong
+    sure = [{"p": 0.30 + 0.035 * i, "scorer_p": 0.8, "scorer_right": i >= 5} for i in range(20)]
+    unsure = [{"p": 0.99, "scorer_p": 0.3, "scorer_right": False} for _ in range(30)]  # never counted
+    t = confident_with_scorer(sure + unsure, answer=0.2, scorer_confident=0.7)
+    above = [o for o in sure if o["p"] >= t]
+    assert abs(t - 0.44) < 1e-6 and len(above) == 16 and sum(o["scorer_right"] for o in above) == 15
+    assert confident_with_scorer(sure[:9] + unsure, answer=0.2, scorer_confident=0.7) == 1.0  # too few
+    assert confident_with_scorer([dict(o, scorer_right=False) for o in sure], 0.2, 0.7) == 1.0  # never right
 
 
 # ---- training ---------------------------------------------------------------------------------------------

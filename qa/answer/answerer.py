@@ -143,11 +143,14 @@ class Answerer:
         best = max(readings, key=lambda r: r.probability)
         if best.probability < self.reader.answer_threshold or best.span is None:
             return self.refusal(q, hits, k, best.probability)
-        confident = best.probability >= self.reader.confident_threshold
         # The reader decides whether the passages answer; which sentence answers, the candidate scorer when it
         # would answer too: on held-out articles the scorer's sentence holds the gold more often than the
         # reader's window (README, "The reader"), while the reader separates the unanswerable better.
         if probabilities[first] >= self.model.answer_threshold and candidates[first].kind == "sentence":
+            # confident only when both are: the scorer by its own threshold, the reader by the one fitted on
+            # such answers (`qa train-reader`, confident_with_scorer)
+            confident = (probabilities[first] >= self.model.confident_threshold
+                         and best.probability >= self.reader.confident_threshold)
             return self._answer_scored(q, candidates, probabilities, first, hits, ranked, k,
                                        confidence=best.probability, confident=confident)
         article_id, (a, b) = best.window.article_id, _trimmed(self.articles[best.window.article_id].text, *best.span)
@@ -157,7 +160,9 @@ class Answerer:
         hit_index = next((h for h, (hit, _) in enumerate(ranked[:CANDIDATE_HITS])
                           if hit.article_id == article_id and hit.start <= s < hit.end), anchor.hit)
         chosen = Candidate(article_id, s, e, "sentence", hit_index, np.zeros(0))
-        return self._compose(q, chosen, best.probability, hits, ranked, k, span_at=(a, b), confident=confident)
+        # the scorer would refuse: the reader's own window, shown as tentative (the confident rule is fitted
+        # on the scorer's confident answers only)
+        return self._compose(q, chosen, best.probability, hits, ranked, k, span_at=(a, b), confident=False)
 
     def refusal(self, q: Question, hits: list[Hit], k: int, confidence: float = 0.0) -> Answer:
         """"Không tìm thấy …" with the nearest passages."""

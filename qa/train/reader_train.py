@@ -392,21 +392,39 @@ def choose_thresholds(outcomes: list[dict]) -> dict:
     return {"answer": round(float(answer), 6), "confident": round(float(max(confident, answer)), 6)}
 
 
-def summary(outcomes: list[dict], thresholds: dict) -> dict:
+def confident_with_scorer(outcomes: list[dict], answer: float, scorer_confident: float) -> float:
+    """With the reader on, an answer is confident when the candidate scorer is (its own confident threshold,
+    `ask` then answers with its sentence) and the reader's combined probability is at or above the threshold
+    returned: the lowest at or above the refusal threshold whose such answers were right ≥ 90 % of the time
+    (1.0 when none was)."""
+    sure = [o for o in outcomes if o.get("scorer_p", 0.0) >= scorer_confident]
+    for t in sorted({o["p"] for o in sure if o["p"] >= answer}):
+        above = [o for o in sure if o["p"] >= t]
+        if len(above) >= 10 and sum(o["scorer_right"] for o in above) / len(above) >= CONFIDENT_PRECISION:
+            return round(float(t), 6)
+    return 1.0
+
+
+def summary(outcomes: list[dict], thresholds: dict, scorer_confident: float | None = None) -> dict:
+    """Per set and in all. `scorer_confident`: confident answers are the scorer's confident ones the reader
+    is sure of (confident_with_scorer), right when the scorer's sentence holds the answer."""
     out = {}
     for name in sorted({o["set"] for o in outcomes}) + ["all"]:
         rows = [o for o in outcomes if name in ("all", o["set"])]
         ans = [o for o in rows if o["answerable"]]
         una = [o for o in rows if not o["answerable"]]
         answered = [o for o in rows if o["p"] >= thresholds["answer"]]
-        confident = [o for o in rows if o["p"] >= thresholds["confident"]]
+        confident = [o for o in rows if o["p"] >= thresholds["confident"]
+                     and (scorer_confident is None or o.get("scorer_p", 0.0) >= scorer_confident)]
+        right = "window_right" if scorer_confident is None else "scorer_right"
         out[name] = {
             "questions": len(rows), "answerable": len(ans),
             "top_window_right": round(sum(o["window_right"] for o in ans) / max(1, len(ans)), 3),
             "span_overlaps": round(sum(o["span_right"] for o in ans) / max(1, len(ans)), 3),
             "refused_answerable": round(sum(o["p"] < thresholds["answer"] for o in ans) / max(1, len(ans)), 3),
             "refused_unanswerable": round(sum(o["p"] < thresholds["answer"] for o in una) / max(1, len(una)), 3),
-            "confident_right": round(sum(o["window_right"] for o in confident) / max(1, len(confident)), 3),
+            "confident_right": round(sum(o[right] for o in confident) / max(1, len(confident)), 3),
+            "confident_answers": len(confident),
             "answered": len(answered),
         }
     return out
@@ -597,11 +615,12 @@ def combiner_rows(model_file: Path, specs: list[str], work: Path, share: float, 
             windows = build_windows(order, spans, answerer.sentence_spans, count=WINDOWS)
             read = engine.reader.read(q.text, [(engine.articles[w.article_id].title,
                                                 engine.articles[w.article_id].text[w.start:w.end]) for w in windows])
+            scorer_top = probabilities[order[0]] if order else 0.0  # the scorer's best sentence, as `ask` weighs it
             for rank, (w, (p, span)) in enumerate(zip(windows, read)):
                 label = gold is not None and w.article_id == gold.id and any(w.start <= a and b <= w.end for a, b in golds)
                 rows.append({"set": name, "question": question, "group": group, "answerable": bool(golds),
-                             "label": label, "features": window_features(w, rank, p, span[1] if span else 0.0,
-                                                                          spans, probabilities)})
+                             "label": label, "rank": rank, "scorer_top": scorer_top,
+                             "features": window_features(w, rank, p, span[1] if span else 0.0, spans, probabilities)})
         if not quiet:
             print(f"  combiner rows of {name}: {len(questions)} questions", file=sys.stderr)
     return rows
@@ -635,9 +654,13 @@ def fit_combiner(rows: list[dict], folds: int = 5) -> tuple[dict, list[dict]]:
     outcomes = []
     for (name, question), idx in by_question.items():
         best = max(idx, key=lambda i: out_of_fold[i])
+        # the window around the scorer's best sentence (read first): where the scorer would answer too, `ask`
+        # answers with that sentence
+        first = next((i for i in idx if rows[i].get("rank") == 0), best)
         outcomes.append({"set": name, "question": question, "p": float(out_of_fold[best]),
                          "answerable": rows[best]["answerable"], "window_right": bool(rows[best]["label"]),
                          "span_right": bool(rows[best]["label"]), "span_contains": bool(rows[best]["label"]),
+                         "scorer_p": float(rows[first].get("scorer_top", 0.0)), "scorer_right": bool(rows[first]["label"]),
                          "origin": "combined"})
     return fitted(np.arange(len(rows))).to_dict(), outcomes
 
@@ -654,9 +677,14 @@ def add_combiner(model_file: Path, specs: list[str], work: Path, quiet: bool = F
     combiner, outcomes = fit_combiner(rows)
     news = [o for o in outcomes if not o["set"].startswith("xquad")]
     thresholds = choose_thresholds(news or outcomes)
+    from ..answer.scorer import default_model
+
+    scorer_model = default_model()  # `ask`'s: its confident threshold is the scorer's half of the rule
+    scorer_confident = scorer_model.confident_threshold if scorer_model is not None else 1.0
+    thresholds["confident"] = confident_with_scorer(news or outcomes, thresholds["answer"], scorer_confident)
     spec = ReaderModelFile.read(model_file)
     spec.info["combiner"] = combiner
-    spec.info["combined_validation"] = summary(outcomes, thresholds)
+    spec.info["combined_validation"] = summary(outcomes, thresholds, scorer_confident)
     spec.info["combined_on"] = [_provenance(name, Path(x.partition(":")[0]), folder)
                                 for x in extra for name, _, folder in [load_set(x)]]
     spec.thresholds = thresholds
