@@ -250,6 +250,25 @@ def test_the_confident_rule_is_fitted_on_the_scorers_confident_answers():
 
 
 # ---- training ---------------------------------------------------------------------------------------------
+def test_swapped_questions_replace_whole_names_only():
+    """The unanswerable questions made by swapping replace a whole name, year or number: a lowercase word
+    with diacritics is no capital ("đối thoại định kỳ"), and a name never starts inside a word."""
+    from qa.evaluate import EvalItem
+    from qa.train.reader_data import _capitalised_runs, proper_names, swapped_questions
+
+    question = "Trong năm qua, quận Hòa Bình tổ chức bao nhiêu hội nghị đối thoại định kỳ cấp phường?"
+    assert [question[a:b] for a, b in _capitalised_runs(question)] == ["Hòa Bình"]
+    assert _capitalised_runs("Hội chợ thương mại ở đâu, được tổ chức lúc nào?") == []
+    names = proper_names(["Đoàn công tác do bà Lê Thị Mai dẫn đầu đã đến thăm Đồng Tháp và Cà Mau."])
+    assert names == ["Lê Thị Mai", "Đồng Tháp", "Cà Mau"]
+    item = EvalItem(id="q1", question=question, type="number", variant="plain", source="a.txt",
+                    evidence="x", answers=["12 hội nghị"])
+    swapped = swapped_questions([item], lambda text: False, ["Lê Thị Mai"], seed=1)
+    assert len(swapped) == 1 and not swapped[0].answerable
+    old, _, new = swapped[0].note.partition(" -> ")
+    assert old in ("Hòa Bình",) or old.isdigit(), swapped[0].note
+    assert swapped[0].question == question.replace(old, new, 1)
+
 @pytest.mark.slow
 def test_a_training_smoke_run_writes_a_reader_that_answers(tmp_path):
     """A few steps on a tiny slice: the command runs end to end, records its data, resumes, and its output loads."""

@@ -167,21 +167,41 @@ def swapped_questions(items: list[EvalItem], present, names: list[str], seed: in
     return out
 
 
-def _capitalised_runs(question: str) -> list[tuple[int, int]]:
-    """Runs of two or more capitalised words after the question's first word (proper names)."""
-    runs = []
-    for m in re.finditer(r"(?:[A-ZĐÀ-Ỹ][^\W\d_]*)(?:\s+[A-ZĐÀ-Ỹ][^\W\d_]*)+", question):
-        if m.start() > 0:
-            runs.append(m.span())
+_WORD = re.compile(r"(?<!\w)[^\W\d_]+(?!\w)")  # a whole word of letters
+
+
+def _capital_word_runs(text: str) -> list[list[re.Match]]:
+    """Runs of two or more whole words that begin with a capital letter, one space apart. (A character
+    range such as À-Ỹ also holds lowercase letters with diacritics, and a pattern without word boundaries
+    starts inside words: "đối thoại định kỳ" would hold the "name" "ại định".)"""
+    runs, current = [], []
+    for m in _WORD.finditer(text):
+        if m.group()[0].isupper() and (not current or text[current[-1].end():m.start()] == " "):
+            current.append(m)
+            continue
+        if len(current) >= 2:
+            runs.append(current)
+        current = [m] if m.group()[0].isupper() else []
+    if len(current) >= 2:
+        runs.append(current)
     return runs
 
 
+def _capitalised_runs(question: str) -> list[tuple[int, int]]:
+    """Runs of two or more capitalised words after the question's first word (proper names)."""
+    return [(run[0].start(), run[-1].end()) for run in _capital_word_runs(question) if run[0].start() > 0]
+
+
 def proper_names(texts: list[str], limit: int = 2000) -> list[str]:
-    """Multi-word capitalised runs inside sentences (not at their start): names to swap into questions."""
+    """Runs of two to four capitalised words inside sentences (after a lowercase word or a comma, so not a
+    sentence's first word): names to swap into questions."""
     found: dict[str, None] = {}
     for text in texts:
-        for m in re.finditer(r"(?<=[a-zà-ỹđ,] )(?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]+)(?:\s+[A-ZĐÀ-Ỹ][a-zà-ỹđ]+){1,3}", text):
-            found.setdefault(m.group(), None)
+        for run in _capital_word_runs(text):
+            before = text[:run[0].start()]
+            if not re.search(r"(?:(?<!\w)[^\W\d_]*[^\W\d_A-Z]|,) $", before) or before[-2:-1].isupper():
+                continue
+            found.setdefault(text[run[0].start():run[min(len(run), 4) - 1].end()], None)
             if len(found) >= limit:
                 return list(found)
     return list(found)
