@@ -26,8 +26,9 @@ _UPPER = "".join(c for c in map(chr, range(0x41, 0x2000)) if c.isupper() and c.i
 _CAP = rf"(?<![^\W\d_])[{_UPPER}][^\W\d_]*"
 # Names whose folded form is also a common phrase: the district Minh Hóa is "minh họa" (an illustration,
 # "Ảnh minh họa") once folded, the town La Gi "là gì" ("what is"), the ward Định Công "đình công" (a
-# strike), the commune Tư Đoàn "từ đoạn" ("from the passage").
-COMMON_WORDS = {"minh hoa", "la gi", "dinh cong", "tu doan"}
+# strike), the commune Tư Đoàn "từ đoạn" ("from the passage"), the person Nguyễn Văn Tư "nguyên văn từ"
+# ("verbatim from"), the city Đồng Hới "đồng. Hội" ("… 40 tỷ đồng. Hội nghị …", across a sentence end).
+COMMON_WORDS = {"minh hoa", "la gi", "dinh cong", "tu doan", "nguyen van tu", "dong hoi"}
 
 
 def _seed_text() -> str:
@@ -58,7 +59,8 @@ def harvest(text: str) -> dict[str, set[str]]:
         words = m.group().split()
         for i in range(len(words) - 2):  # a personal name: family name + 2-3 syllables, anywhere in a run
             if words[i].lower() in SURNAMES and len(words) - i <= 4:
-                found["person"].add(fold(" ".join(words[i:])))
+                if fold(" ".join(words[i:])) not in COMMON_WORDS:
+                    found["person"].add(fold(" ".join(words[i:])))
                 break
     for m in re.finditer(rf"(?i:quận|huyện|phường|xã|tỉnh|thành phố|TP\.?)\s+((?:{_CAP}|\d+)(?: {_CAP})*)", text):
         # one syllable ("xã Đông", "phường III") folds to a common word ("đông", the numeral): only names of two
