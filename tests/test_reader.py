@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 import shutil
 import subprocess
 import sys
@@ -223,6 +224,7 @@ def test_with_the_reader_on_it_decides_whether_and_the_scorer_which_sentence():
         if a.abstained or a.missing_terms or b.missing_terms:
             continue
         assert a.confidence >= on.reader.answer_threshold - 1e-3
+        assert type(a.confident) is bool and json.dumps(asdict(a))  # the API's and the chat's JSON
         if b.confidence >= threshold and not b.metadata and a.kind == b.kind:
             assert (a.text, a.span, a.citations[0].chunk_id) == (b.text, b.span, b.citations[0].chunk_id), item.question
             # confident only when both are: the scorer by its threshold, the reader by its own

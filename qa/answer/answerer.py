@@ -149,8 +149,8 @@ class Answerer:
         if probabilities[first] >= self.model.answer_threshold and candidates[first].kind == "sentence":
             # confident only when both are: the scorer by its own threshold, the reader by the one fitted on
             # such answers (`qa train-reader`, confident_with_scorer)
-            confident = (probabilities[first] >= self.model.confident_threshold
-                         and best.probability >= self.reader.confident_threshold)
+            confident = bool(probabilities[first] >= self.model.confident_threshold
+                             and best.probability >= self.reader.confident_threshold)  # not numpy's bool: JSON
             return self._answer_scored(q, candidates, probabilities, first, hits, ranked, k,
                                        confidence=best.probability, confident=confident)
         article_id, (a, b) = best.window.article_id, _trimmed(self.articles[best.window.article_id].text, *best.span)
