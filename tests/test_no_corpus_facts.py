@@ -59,8 +59,9 @@ def harvest(text: str) -> dict[str, set[str]]:
         words = m.group().split()
         for i in range(len(words) - 2):  # a personal name: family name + 2-3 syllables, anywhere in a run
             if words[i].lower() in SURNAMES and len(words) - i <= 4:
-                if fold(" ".join(words[i:])) not in COMMON_WORDS:
-                    found["person"].add(fold(" ".join(words[i:])))
+                name = fold(" ".join(words[i:]))
+                if name not in COMMON_WORDS:
+                    found["person"].add(name)
                 break
     for m in re.finditer(rf"(?i:quận|huyện|phường|xã|tỉnh|thành phố|TP\.?)\s+((?:{_CAP}|\d+)(?: {_CAP})*)", text):
         # one syllable ("xã Đông", "phường III") folds to a common word ("đông", the numeral): only names of two

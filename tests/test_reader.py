@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
 import shutil
 import subprocess
 import sys
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -270,6 +270,7 @@ def test_swapped_questions_replace_whole_names_only():
     old, _, new = swapped[0].note.partition(" -> ")
     assert old in ("Hòa Bình",) or old.isdigit(), swapped[0].note
     assert swapped[0].question == question.replace(old, new, 1)
+
 
 @pytest.mark.slow
 def test_a_training_smoke_run_writes_a_reader_that_answers(tmp_path):

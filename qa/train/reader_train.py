@@ -382,14 +382,18 @@ def choose_thresholds(outcomes: list[dict]) -> dict:
     if not answerable:
         return {"answer": 0.5, "confident": 0.9}
     answer = answerable[int(math.floor(MAX_REFUSED_ANSWERABLE * len(answerable)))] - 1e-6
-    candidates = sorted({o["p"] for o in outcomes if o["p"] >= answer})
-    confident = 1.0
-    for t in candidates:
-        above = [o for o in outcomes if o["p"] >= t]
-        if len(above) >= 10 and sum(o["window_right"] for o in above) / len(above) >= CONFIDENT_PRECISION:
-            confident = t
-            break
+    confident = lowest_precise(outcomes, answer, "window_right")
     return {"answer": round(float(answer), 6), "confident": round(float(max(confident, answer)), 6)}
+
+
+def lowest_precise(outcomes: list[dict], floor: float, right: str) -> float:
+    """The lowest probability at or above `floor` whose outcomes at or above it were `right` ≥ 90 % of the
+    time (at least 10 of them); 1.0 when none was."""
+    for t in sorted({o["p"] for o in outcomes if o["p"] >= floor}):
+        above = [o for o in outcomes if o["p"] >= t]
+        if len(above) >= 10 and sum(o[right] for o in above) / len(above) >= CONFIDENT_PRECISION:
+            return t
+    return 1.0
 
 
 def confident_with_scorer(outcomes: list[dict], answer: float, scorer_confident: float) -> float:
@@ -397,12 +401,8 @@ def confident_with_scorer(outcomes: list[dict], answer: float, scorer_confident:
     `ask` then answers with its sentence) and the reader's combined probability is at or above the threshold
     returned: the lowest at or above the refusal threshold whose such answers were right ≥ 90 % of the time
     (1.0 when none was)."""
-    sure = [o for o in outcomes if o.get("scorer_p", 0.0) >= scorer_confident]
-    for t in sorted({o["p"] for o in sure if o["p"] >= answer}):
-        above = [o for o in sure if o["p"] >= t]
-        if len(above) >= 10 and sum(o["scorer_right"] for o in above) / len(above) >= CONFIDENT_PRECISION:
-            return round(float(t), 6)
-    return 1.0
+    sure = [o for o in outcomes if o["scorer_p"] >= scorer_confident]
+    return round(float(lowest_precise(sure, answer, "scorer_right")), 6)
 
 
 def summary(outcomes: list[dict], thresholds: dict, scorer_confident: float | None = None) -> dict:
@@ -415,7 +415,7 @@ def summary(outcomes: list[dict], thresholds: dict, scorer_confident: float | No
         una = [o for o in rows if not o["answerable"]]
         answered = [o for o in rows if o["p"] >= thresholds["answer"]]
         confident = [o for o in rows if o["p"] >= thresholds["confident"]
-                     and (scorer_confident is None or o.get("scorer_p", 0.0) >= scorer_confident)]
+                     and (scorer_confident is None or o["scorer_p"] >= scorer_confident)]
         right = "window_right" if scorer_confident is None else "scorer_right"
         out[name] = {
             "questions": len(rows), "answerable": len(ans),
@@ -656,11 +656,11 @@ def fit_combiner(rows: list[dict], folds: int = 5) -> tuple[dict, list[dict]]:
         best = max(idx, key=lambda i: out_of_fold[i])
         # the window around the scorer's best sentence (read first): where the scorer would answer too, `ask`
         # answers with that sentence
-        first = next((i for i in idx if rows[i].get("rank") == 0), best)
+        first = next(i for i in idx if rows[i]["rank"] == 0)
         outcomes.append({"set": name, "question": question, "p": float(out_of_fold[best]),
                          "answerable": rows[best]["answerable"], "window_right": bool(rows[best]["label"]),
                          "span_right": bool(rows[best]["label"]), "span_contains": bool(rows[best]["label"]),
-                         "scorer_p": float(rows[first].get("scorer_top", 0.0)), "scorer_right": bool(rows[first]["label"]),
+                         "scorer_p": float(rows[first]["scorer_top"]), "scorer_right": bool(rows[first]["label"]),
                          "origin": "combined"})
     return fitted(np.arange(len(rows))).to_dict(), outcomes
 
