@@ -11,7 +11,7 @@ import numpy as np
 
 from .answer.answerer import NOT_FOUND, Answerer
 from .answer.question import Question, analyse, unmentioned
-from .answer.reader.reader import Reader
+from .answer.reader.reader import Reader, spelling_prior
 from .embed import Embedder, get_embedder, same_bundled_model
 from .errors import IndexProblem, ModelError, QuestionError
 from .index import store
@@ -21,6 +21,7 @@ from .index.fuse import reciprocal_rank_fusion
 from .index.manifest import model_flag, rebuild_command
 from .records import Answer, Article, Chunk, Hit
 from .settings import Settings
+from .text.diacritics import QuestionSpeller
 from .text.vntext import canonical, clean_spaces, fold, unaccented
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -191,6 +192,8 @@ class Engine:
         self.llm = llm  # answers from a language model, checked against the passages (None: extractive only)
         self.answerer = Answerer(self.articles, stored.sentences, reader=reader)
         self.mentions = ArticleText(self.articles)  # what unmentioned() checks the term counts against
+        self.speller = QuestionSpeller(lambda: (f"{a.title}\n{a.text}" for a in self.articles.values()),
+                                       spelling_prior)
         # where the vectors and BM25 terms are searched (qa/index/backends/local.py): the manifest's backend
         self.backend = stored.backend if stored.backend is not None else LocalBackend(
             stored.dense, stored.lexical, stored.chunks, stored.articles)
@@ -256,9 +259,15 @@ class Engine:
 
     # ---- search --------------------------------------------------------------------------
     def question(self, text: str) -> Question:
-        """The question as it is searched and answered: cleaned (`clean_question`) and analysed once, its
-        terms weighted by this index's idf; `retrieve` adds its vector. `search` and `ask` take it too."""
-        return self.analyse(clean_question(text))
+        """The question as it is searched and answered: cleaned (`clean_question`), a Vietnamese question typed
+        without diacritics given them back as these articles spell them (qa/text/diacritics.py: retrieval, the
+        candidate scorer and the reader all read "kinh phí", not "kinh phi"; the answer repeats it as typed),
+        and analysed once, its terms weighted by this index's idf; `retrieve` adds its vector. `search` and
+        `ask` take it too."""
+        typed = clean_question(text)
+        restored = self.speller.restore_question(typed)
+        q = self.analyse(restored)
+        return q if restored == typed else replace(q, typed=typed)
 
     def analyse(self, question: str) -> Question:
         """A cleaned question analysed (its terms weighted by this index's idf); no vector yet."""
@@ -391,7 +400,7 @@ class Engine:
         # answered from these passages, whatever a model makes of them.
         if self.llm is None or answer.kind == "summary" or answer.metadata or missing or not answer.citations:
             return answer
-        result = self.llm.answer(q.text, answer.citations[: self.llm.config.max_passages], self.articles,
+        result = self.llm.answer(q.shown, answer.citations[: self.llm.config.max_passages], self.articles,
                                  on_delta=on_delta)
         return _with_llm(answer, result, self.articles)
 

@@ -153,20 +153,26 @@ class Answerer:
                              and best.probability >= self.reader.confident_threshold)  # not numpy's bool: JSON
             return self._answer_scored(q, candidates, probabilities, first, hits, ranked, k,
                                        confidence=best.probability, confident=confident)
-        article_id, (a, b) = best.window.article_id, _trimmed(self.articles[best.window.article_id].text, *best.span)
+        # the scorer would refuse: the reader's own window, shown as tentative (the confident rule is fitted
+        # on the scorer's confident answers only)
+        return self._answer_reading(q, best, candidates, hits, ranked, k, confident=False)
+
+    def _answer_reading(self, q: Question, reading: Reading, candidates: list[Candidate], hits: list[Hit],
+                        ranked: list[tuple[Hit, float]], k: int, confident: bool) -> Answer:
+        """The sentences that hold the span the reader found in its window, with that span as the short answer."""
+        article_id, (a, b) = reading.window.article_id, _trimmed(self.articles[reading.window.article_id].text,
+                                                                 *reading.span)
         covering = [(s, e) for s, e in self.sentence_spans(article_id) if e > a and s < b] or [(a, b)]
         s, e = covering[0][0], covering[-1][1]
-        anchor = candidates[best.window.anchor]
+        anchor = candidates[reading.window.anchor]
         hit_index = next((h for h, (hit, _) in enumerate(ranked[:CANDIDATE_HITS])
                           if hit.article_id == article_id and hit.start <= s < hit.end), anchor.hit)
         chosen = Candidate(article_id, s, e, "sentence", hit_index, np.zeros(0))
-        # the scorer would refuse: the reader's own window, shown as tentative (the confident rule is fitted
-        # on the scorer's confident answers only)
-        return self._compose(q, chosen, best.probability, hits, ranked, k, span_at=(a, b), confident=False)
+        return self._compose(q, chosen, reading.probability, hits, ranked, k, span_at=(a, b), confident=confident)
 
     def refusal(self, q: Question, hits: list[Hit], k: int, confidence: float = 0.0) -> Answer:
         """"Không tìm thấy …" with the nearest passages."""
-        return Answer(question=q.text, text=NOT_FOUND, abstained=True, citations=hits[:k], kind=q.asked,
+        return Answer(question=q.shown, text=NOT_FOUND, abstained=True, citations=hits[:k], kind=q.asked,
                       confidence=round(confidence, 3))
 
     def _compose(self, q: Question, best: Candidate, confidence: float, hits: list[Hit],
@@ -182,7 +188,7 @@ class Answerer:
             cited = replace(hit, highlight=None)
             others = [h for h in hits if h.chunk_id != hit.chunk_id][: max(0, k - 1)]
             text = f"{span} — {METADATA_NAMES[best.kind]} bài «{article.title}» [1]"
-            return Answer(question=q.text, text=text, abstained=False, citations=[cited, *others], span=span,
+            return Answer(question=q.shown, text=text, abstained=False, citations=[cited, *others], span=span,
                           kind=q.asked, confidence=round(confidence, 3), confident=confident, metadata=best.kind)
         s, e = best.start, best.end
         if q.asked in ("list", "fact", "reason", "manner") or article.text[s:e].rstrip().endswith(":"):
@@ -209,7 +215,7 @@ class Answerer:
         holder = next((h for h, _ in ranked if h.article_id == article.id and h.start <= a and b <= h.end), hit)
         cited = replace(holder, highlight=span_at)
         others = [h for h in hits if h.chunk_id != holder.chunk_id][: max(0, k - 1)]
-        return Answer(question=q.text, text=text, abstained=False, citations=[cited, *others], span=span_text,
+        return Answer(question=q.shown, text=text, abstained=False, citations=[cited, *others], span=span_text,
                       start=a, end=b, kind=q.asked, confidence=round(confidence, 3), confident=confident)
 
 

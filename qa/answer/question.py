@@ -83,6 +83,12 @@ class Question:
     # (an English question) of its English words
     search_terms: tuple[str, ...] = ()
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # added by Engine.retrieve
+    typed: str = ""  # as typed, when `text` is that with its diacritics put back (Engine.question)
+
+    @property
+    def shown(self) -> str:
+        """The question as the user typed it (cleaned), for the answer to repeat."""
+        return self.typed or self.text
 
     @property
     def content_idf(self) -> float:

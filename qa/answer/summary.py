@@ -83,7 +83,7 @@ def summarise(q: Question, hits: list[Hit], k: int, articles: dict[str, Article]
     parts = [article.text[a:b] for a, b in spans]
     text = f"Tóm tắt «{article.title}»: " + " ".join(f"{p} [1]" for p in parts)
     cited = replace(hits[0], highlight=None)
-    return Answer(question=q.text, text=text, abstained=False, citations=[cited, *hits[1:k]], span=" ".join(parts),
+    return Answer(question=q.shown, text=text, abstained=False, citations=[cited, *hits[1:k]], span=" ".join(parts),
                   start=spans[0][0], end=spans[-1][1], kind="summary", confidence=1.0, confident=True, summary=spans)
 
 

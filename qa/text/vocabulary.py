@@ -23,6 +23,12 @@ QUESTION_PHRASES = r"(?:bao nhieu|bao gio|khi nao|luc nao|hom nao|o dau|tai dau|
                    r"ra sao|lam sao|nhu the nao|ai|gi|nao|dau|may)"
 QUESTION_PHRASES_MARKED = r"(?:bao nhiêu|bao giờ|khi nào|lúc nào|hôm nào|ở đâu|tại đâu|đến đâu|vì sao|tại sao|" \
                           r"thế nào|ra sao|làm sao|như thế nào|ai|gì|nào|đâu|mấy)"
+# How questions are spelled with their marks: question phrases and the particles a question may end with. Put
+# back into questions typed without diacritics (qa/text/diacritics.py), where news text, which rarely asks,
+# would spell "bao nhieu" as "báo nhiều".
+QUESTION_SPELLINGS = (*QUESTION_PHRASES_MARKED[3:-1].split("|"), "bao lâu", "bao xa", "là gì", "là ai",
+                      "ngày nào", "năm nào", "tháng nào", "không", "chưa", "vậy", "nhỉ", "à", "ư", "hả", "nhé",
+                      "thế", "hay")
 ENGLISH_QUESTION_PHRASES = r"(?:who|whom|whose|what|when|where|why|which|how many|how much|how)"
 
 # "Summarise", "the main points": a question that asks for a summary (run on folded text, or on English).

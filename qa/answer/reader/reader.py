@@ -347,6 +347,20 @@ def quantise_linear_layers(net):
         return net
 
 
+@functools.lru_cache(maxsize=1)
+def spelling_prior(model_file: str = str(MODEL_FILE)) -> dict[str, float]:
+    """How common each syllable's spelling is, by the reader's tokenizer (its pieces' scores, learnt from
+    e5's multilingual training text): the prior of the diacritic restorer (qa/text/diacritics.py). Empty
+    when the model file cannot be read: the restorer then goes by the articles alone."""
+    from ...text.diacritics import piece_prior
+
+    try:
+        tokenizer = ReaderModelFile.read(Path(model_file)).tokenizer
+    except (ModelError, KeyError):
+        return {}
+    return piece_prior(tokenizer["pieces"], tokenizer["scores"])
+
+
 @functools.lru_cache(maxsize=2)
 def shipped_reader(path: str = str(MODEL_FILE)) -> Reader:
     return Reader(Path(path))

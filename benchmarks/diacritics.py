@@ -1,0 +1,97 @@
+"""How well diacritics are put back into questions typed without them (qa/text/diacritics.py).
+
+Every question of the sets typed with diacritics (not English) is folded ("Tổng kinh phí là bao nhiêu?" ->
+"tong kinh phi la bao nhieu?") and restored from its own articles' text and the reader's tokenizer prior, as
+`ask` restores it for the reader. Prints, per set, the share of syllables spelled back exactly and of questions
+restored whole, for a grid of the restorer's two weights (the first sets choose them; the others are held out).
+
+    python benchmarks/diacritics.py --tune eval/news-train.jsonl eval/train-articles.jsonl:eval/train-articles \\
+        --check eval/news-holdout.jsonl eval/own-articles.jsonl:eval/own-articles
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from qa.text.diacritics import PAIR_WEIGHT, PRIOR_WEIGHT, QUESTION_WEIGHT, DiacriticRestorer, piece_prior  # noqa: E402
+from qa.text.vntext import canonical, fold, has_diacritics  # noqa: E402
+from qa.text.vocabulary import is_english  # noqa: E402
+
+SYLLABLE = re.compile(r"[^\W\d_]+")
+
+
+def set_questions(spec: str) -> tuple[str, list[str], list[str]]:
+    """(set name, its questions typed with diacritics, its articles' titles and texts)."""
+    from qa.engine import Engine
+    from qa.train.fit import CACHE_DIR, index_for
+    from qa.train.reader_data import load_set
+
+    name, items, folder = load_set(spec)
+    engine = Engine.load(index_for(folder, Path(CACHE_DIR), True), reader=False)
+    questions = [i.question for i in items if has_diacritics(i.question) and not is_english(i.question)]
+    return name, questions, [f"{a.title}\n{a.text}" for a in engine.articles.values()]
+
+
+def score(restorer: DiacriticRestorer, questions: list[str]) -> tuple[float, float]:
+    syllables = right = whole = 0
+    for question in questions:
+        truth = SYLLABLE.findall(canonical(question).lower())
+        restored = SYLLABLE.findall(canonical(restorer.restore(fold(question))).lower())
+        syllables += len(truth)
+        right += sum(a == b for a, b in zip(truth, restored))
+        whole += truth == restored
+    return right / max(syllables, 1), whole / max(len(questions), 1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tune", nargs="+", required=True, help="QUESTIONS.jsonl[:FOLDER] sets that choose the weights")
+    parser.add_argument("--check", nargs="*", default=[], help="sets only measured")
+    parser.add_argument("--reader", default=None, help="reader model file whose tokenizer gives the prior")
+    args = parser.parse_args()
+    from qa.answer.reader.model import PieceTokenizer
+    from qa.answer.reader.reader import MODEL_FILE, ReaderModelFile
+
+    spec = ReaderModelFile.read(Path(args.reader or MODEL_FILE))
+    tokenizer = PieceTokenizer.from_dict(spec.tokenizer)
+    prior = piece_prior(tokenizer.pieces, tokenizer.scores)
+    t0 = time.time()
+    tune = [set_questions(s) for s in args.tune]
+    check = [set_questions(s) for s in args.check]
+    print(f"loaded {len(tune) + len(check)} sets in {time.time() - t0:.0f} s", file=sys.stderr)
+    grid = list(itertools.product((0.03, 0.1, 0.3, 1.0), (0.3, 1.0, 3.0, 10.0), (0.0, 3.0, 10.0, 30.0, 100.0)))
+    print("| pair weight | prior weight | question weight | syllables right (tuning sets) | questions whole (tuning sets) |")
+    print("|---|---|---|---|---|")
+    results = {}
+    for pair_weight, prior_weight, question_weight in grid:
+        totals = [0.0, 0.0]
+        for _, questions, texts in tune:
+            r = DiacriticRestorer.from_texts(texts, prior, question_weight, pair_weight=pair_weight,
+                                             prior_weight=prior_weight)
+            s, w = score(r, questions)
+            totals[0] += s / len(tune)
+            totals[1] += w / len(tune)
+        results[pair_weight, prior_weight, question_weight] = totals
+        print(f"| {pair_weight} | {prior_weight} | {question_weight} | {totals[0]:.3f} | {totals[1]:.3f} |")
+    best = max(results, key=lambda k: results[k][0])
+    print(f"\nbest on the tuning sets: pair weight {best[0]}, prior weight {best[1]}, question weight {best[2]} "
+          f"(shipped: {PAIR_WEIGHT}, {PRIOR_WEIGHT}, {QUESTION_WEIGHT})\n")
+    print("| set | questions | syllables right | questions whole | articles alone: syllables | questions |")
+    print("|---|---|---|---|---|---|")
+    for name, questions, texts in tune + check:
+        r = DiacriticRestorer.from_texts(texts, prior)
+        bare = DiacriticRestorer.from_texts(texts, None, 0.0)
+        s, w = score(r, questions)
+        s0, w0 = score(bare, questions)
+        print(f"| {name} | {len(questions)} | {s:.3f} | {w:.3f} | {s0:.3f} | {w0:.3f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Diacritics put back into questions typed without them (qa/text/diacritics.py), before the reader reads them."""
+from __future__ import annotations
+
+from conftest import INDEX
+from qa.text.diacritics import DiacriticRestorer, QuestionSpeller, piece_prior
+from qa.text.vntext import fold
+
+# written for this test: no article's text
+ARTICLES = [
+    "Sáng nay, cây cầu mới dài 250 m qua sông đã được đưa vào sử dụng sau 9 tháng thi công. Tổng vốn đầu tư là 40 tỷ đồng.",
+    "Báo cáo của sở cho biết nhiều hộ dân đã nhận tiền bồi thường; tổng kinh phí bồi thường hơn 12 tỷ đồng.",
+    "Ngôi trường mới có 30 phòng học, khai giảng ngày 5/9 và đón hơn 1.200 học sinh trong năm học đầu tiên.",
+]
+
+
+def restorer(**kwargs) -> DiacriticRestorer:
+    return DiacriticRestorer.from_texts(ARTICLES, **kwargs)
+
+
+def test_a_question_typed_without_diacritics_is_spelled_as_the_articles_spell_it():
+    r = restorer()
+    assert r.restore("tong von dau tu cay cau moi la bao nhieu?") == "tổng vốn đầu tư cây cầu mới là bao nhiêu?"
+    assert r.restore("Truong moi co bao nhieu phong hoc") == "Trường mới có bao nhiêu phòng học"
+
+
+def test_question_words_are_spelled_as_questions_spell_them_not_as_news_does():
+    """News text says "báo cáo", "nhiều hộ": a question says "bao nhiêu"."""
+    bare = restorer(question_weight=0.0)
+    assert bare.restore("bao nhieu") != "bao nhiêu"  # what the articles alone would say
+    assert restorer().restore("kinh phi boi thuong bao nhieu") == "kinh phí bồi thường bao nhiêu"
+
+
+def test_marked_syllables_numbers_case_and_punctuation_are_kept_as_typed():
+    r = restorer()
+    assert r.restore("Cầu MOI dai 250 m, von 40 ty?") == "Cầu MỚI dài 250 m, vốn 40 tỷ?"
+    assert r.restore("  khai giang   ngay 5/9 !") == "  khai giảng   ngày 5/9 !"
+    # a syllable typed with its marks is never changed, even where the articles would spell it otherwise
+    assert r.restore("tổng von") == "tổng vốn"
+    # a word the articles never write is kept as it was typed
+    assert r.restore("xyzw qua song") == "xyzw qua sông"
+    assert r.restore("") == ""
+
+
+def test_the_tokenizer_prior_spells_words_the_articles_never_use():
+    """With no article holding a syllable, the tokenizer's piece scores choose its spelling."""
+    prior = piece_prior(["\u2581nhiều", "\u2581nhiêu", "\u2581Hà", "\u2581ha", "\u2581ab1", "nhieu"], [-10.0, -13.0, -9.0, -8.0, -1.0, -1.0])
+    assert prior == {"nhiều": -10.0, "nhiêu": -13.0, "hà": -9.0, "ha": -8.0}  # whole syllables, lowercase
+    r = DiacriticRestorer.from_texts([], prior, question_weight=0.0)
+    assert r.restore("nhieu") == "nhiều"
+
+
+def test_the_engine_spells_questions_typed_without_diacritics_and_answers_them_as_typed():
+    """Retrieval, the candidate scorer and the reader read the restored question; the answer repeats the
+    question as typed; a question typed with diacritics, or in English, is analysed as typed."""
+    import qa
+
+    engine = qa.load(INDEX, reader=False)
+    folded = engine.question("quyet dinh duoc ban hanh ngay nao")
+    assert folded.typed == "quyet dinh duoc ban hanh ngay nao" and folded.shown == folded.typed
+    assert fold(folded.text) == folded.typed and "quyết định" in folded.text and "ngày nào" in folded.text
+    assert engine.ask("quyet dinh duoc ban hanh ngay nao").question == "quyet dinh duoc ban hanh ngay nao"
+    for typed in ("Quyết định được ban hành ngày nào?", "When was the decision issued?", "2200-QĐ/TU", "???"):
+        q = engine.question(typed)
+        assert q.text == typed and q.typed == "" and q.shown == typed
+
+
+def test_the_speller_works_without_the_tokenizer_prior_and_spells_once():
+    """A reader model file that cannot be read leaves the articles' own spelling (no error); the restorer
+    is made once, on the first question that needs it."""
+    made = []
+
+    def texts():
+        made.append(1)
+        return ARTICLES
+
+    speller = QuestionSpeller(texts, lambda: {})
+    assert speller.restore_question("Cau moi qua song dai bao nhieu?") == "Cầu mới qua sông dài bao nhiêu?"
+    assert speller.restore_question("Tong von dau tu la bao nhieu") == "Tổng vốn đầu tư là bao nhiêu"
+    assert speller.restore_question("How long is the bridge?") == "How long is the bridge?"
+    assert made == [1]
