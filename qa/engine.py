@@ -21,7 +21,7 @@ from .index.fuse import reciprocal_rank_fusion
 from .index.manifest import model_flag, rebuild_command
 from .records import Answer, Article, Chunk, Hit
 from .settings import Settings
-from .text.diacritics import QuestionSpeller
+from .text.diacritics import DiacriticRestorer, QuestionSpeller
 from .text.vntext import canonical, clean_spaces, fold, unaccented
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -192,8 +192,9 @@ class Engine:
         self.llm = llm  # answers from a language model, checked against the passages (None: extractive only)
         self.answerer = Answerer(self.articles, stored.sentences, reader=reader)
         self.mentions = ArticleText(self.articles)  # what unmentioned() checks the term counts against
-        self.speller = QuestionSpeller(lambda: (f"{a.title}\n{a.text}" for a in self.articles.values()),
-                                       spelling_prior)
+        # questions typed without diacritics get them back, as this index's passages spell them
+        self.speller = QuestionSpeller(lambda: DiacriticRestorer.from_index(self.backend.document_frequency,
+                                                                            spelling_prior()))
         # where the vectors and BM25 terms are searched (qa/index/backends/local.py): the manifest's backend
         self.backend = stored.backend if stored.backend is not None else LocalBackend(
             stored.dense, stored.lexical, stored.chunks, stored.articles)

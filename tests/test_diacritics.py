@@ -1,6 +1,8 @@
 """Diacritics put back into questions typed without them (qa/text/diacritics.py), before the reader reads them."""
 from __future__ import annotations
 
+import re
+
 from conftest import INDEX
 from qa.text.diacritics import DiacriticRestorer, QuestionSpeller, piece_prior
 from qa.text.vntext import fold
@@ -32,7 +34,8 @@ def test_question_words_are_spelled_as_questions_spell_them_not_as_news_does():
 
 def test_marked_syllables_numbers_case_and_punctuation_are_kept_as_typed():
     r = restorer()
-    assert r.restore("Cầu MOI dai 250 m, von 40 ty?") == "Cầu MỚI dài 250 m, vốn 40 tỷ?"
+    assert r.restore("Cầu Moi dai 250 m, von 40 ty?") == "Cầu Mới dài 250 m, vốn 40 tỷ?"
+    assert r.restore("MOI dai") == "MOI dài"  # a word in capitals may be an acronym: kept
     assert r.restore("  khai giang   ngay 5/9 !") == "  khai giảng   ngày 5/9 !"
     # a syllable typed with its marks is never changed, even where the articles would spell it otherwise
     assert r.restore("tổng von") == "tổng vốn"
@@ -64,17 +67,38 @@ def test_the_engine_spells_questions_typed_without_diacritics_and_answers_them_a
         assert q.text == typed and q.typed == "" and q.shown == typed
 
 
-def test_the_speller_works_without_the_tokenizer_prior_and_spells_once():
-    """A reader model file that cannot be read leaves the articles' own spelling (no error); the restorer
-    is made once, on the first question that needs it."""
+def test_the_speller_makes_its_restorer_once_and_keeps_english_and_marked_questions():
     made = []
 
-    def texts():
+    def make():
         made.append(1)
-        return ARTICLES
+        return restorer()
 
-    speller = QuestionSpeller(texts, lambda: {})
+    speller = QuestionSpeller(make)
+    assert speller.restore_question("How long is the bridge?") == "How long is the bridge?"
+    assert speller.restore_question("Cầu mới dài bao nhiêu?") == "Cầu mới dài bao nhiêu?"
+    assert made == []  # nothing to restore yet: nothing made
     assert speller.restore_question("Cau moi qua song dai bao nhieu?") == "Cầu mới qua sông dài bao nhiêu?"
     assert speller.restore_question("Tong von dau tu la bao nhieu") == "Tổng vốn đầu tư là bao nhiêu"
-    assert speller.restore_question("How long is the bridge?") == "How long is the bridge?"
     assert made == [1]
+
+
+def test_an_index_restorer_finds_every_spelling_its_counts_hold_and_keeps_codes():
+    """From an index's document frequencies alone (no list of its words): the markings of each syllable the
+    counts hold are found; a code or an acronym is kept as typed; without a prior it still restores."""
+    from collections import Counter
+
+    counts = Counter()
+    for text in ARTICLES:
+        words = [w.lower() for w in re.findall(r"[^\W\d_]+", text)]
+        counts.update(words)
+        counts.update(f"{a} {b}" for a, b in zip(words, words[1:]))
+
+    def df(term, exact):
+        assert exact
+        return counts[term]
+
+    r = DiacriticRestorer.from_index(df, {})
+    assert r.restore("tong von dau tu cay cau moi la bao nhieu?") == "tổng vốn đầu tư cây cầu mới là bao nhiêu?"
+    assert r.restore("Quyet dinh 2200-QD/TU, UBND tinh") == "Quyet dinh 2200-QD/TU, UBND tinh"  # never written here
+    assert r.restore("khai giang ND-CP") == "khai giảng ND-CP"

@@ -1,17 +1,20 @@
-"""Diacritics put back into a question typed without them, from the articles' own spelling.
+"""Diacritics put back into a question typed without them, spelled as the indexed articles spell it.
 
 "tong kinh phi chien dich la bao nhieu" reads, to the reader (qa/answer/reader/), as a string of pieces it
 rarely saw in training: on held-out question sets it found the answering window for 0.36 of such questions
-against 0.73 of questions typed with diacritics. Each syllable typed without marks is replaced by the spelling
-the indexed articles use most often after the previous one (a syllable bigram model over the articles' text,
-decoded with Viterbi), so "kinh phi" becomes "kinh phí" where the articles say so, whatever the corpus. A
-syllable typed with its marks, a number, and a word the articles never write are kept as typed.
+against 0.73 of questions typed with diacritics. Each syllable typed without marks becomes the spelling the
+articles use most often after the previous one (a syllable bigram model decoded with Viterbi; its counts are
+how many passages of the index hold each spelling and each pair, which its BM25 statistics already know), so
+"kinh phi" becomes "kinh phí" where the articles say so, whatever the corpus. A syllable typed with its
+marks, a number, and a word no spelling is known for are kept as typed.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import threading
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 
@@ -21,6 +24,8 @@ from .vntext import canonical, fold, has_diacritics
 from .vocabulary import QUESTION_SPELLINGS, is_english
 
 _SYLLABLE = re.compile(r"[^\W\d_]+")
+_TONES = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng
+_WORD = re.compile(r"\w+(?:[-/]\w+)*")
 # a clause boundary: the bigram counts do not cross it
 _CLAUSE = re.compile(r"[.,;:!?()\[\]\"“”«»…\n]+")
 # How much a spelling's share counts beside what follows the previous syllable (the pair counts' smoothing),
@@ -32,65 +37,94 @@ QUESTION_WEIGHT = 10.0
 
 
 class DiacriticRestorer:
-    """Syllable and syllable-pair counts of some text, by spelling, and a prior over spellings; `restore`
-    puts back the marks."""
+    """Counts of syllables and syllable pairs by spelling (looked up, not held: an index answers them from its
+    BM25 term statistics), the spellings each folded syllable may have, and a prior over spellings;
+    `restore` puts back the marks."""
 
-    def __init__(self, unigrams: Counter, bigrams: Counter, prior: dict[str, float] | None = None,
+    def __init__(self, unigram: Callable[[str], float], pair: Callable[[str, str], float], spellings: Iterable[str],
+                 prior: dict[str, float] | None = None, question_weight: float = QUESTION_WEIGHT,
                  pair_weight: float = PAIR_WEIGHT, prior_weight: float = PRIOR_WEIGHT):
-        self.unigrams = unigrams  # spelling (lowercase, canonical tones) -> count
-        self.bigrams = bigrams  # (spelling, spelling) -> count
+        self._unigram, self._pair = unigram, pair
         self.pair_weight, self.prior_weight = pair_weight, prior_weight
+        # a question asks in words that news text rarely uses: the spellings of question phrases, counted in
+        # `question_weight` times each
+        self._asked, self._asked_pairs = Counter(), Counter()
+        for phrase in QUESTION_SPELLINGS:
+            syllables = _SYLLABLE.findall(canonical(phrase).lower())
+            for x in syllables:
+                self._asked[x] += question_weight
+            for x, y in zip(syllables, syllables[1:]):
+                self._asked_pairs[x, y] += question_weight
+        prior = prior or {}
         self.spellings: dict[str, list[str]] = defaultdict(list)  # folded syllable -> its spellings
-        for spelling in {*unigrams, *(prior or {})}:
+        for spelling in sorted({*spellings, *prior, *self._asked}):
             self.spellings[fold(spelling)].append(spelling)
-        self.folded_total = Counter()
-        for spelling, n in unigrams.items():
-            self.folded_total[fold(spelling)] += n
-        self.pairs_by_fold = Counter()  # (spelling, folded next syllable) -> count
-        for (a, b), n in bigrams.items():
-            self.pairs_by_fold[a, fold(b)] += n
         # the prior's share of each spelling among those of its folded form (a softmax of its log-scores)
         self.prior_share: dict[str, float] = {}
         floor = min(prior.values()) - 1.0 if prior else 0.0
-        for folded, spellings in self.spellings.items():
-            scores = np.array([(prior or {}).get(x, floor) for x in spellings])
+        for group in self.spellings.values():
+            scores = np.array([prior.get(x, floor) for x in group])
             weights = np.exp(scores - scores.max())
-            for x, w in zip(spellings, weights / weights.sum()):
-                self.prior_share[x] = float(w)
+            self.prior_share.update(zip(group, (weights / weights.sum()).tolist()))
+        self._folded_total: dict[str, float] = {}
+        self._pairs_by_fold: dict[tuple[str, str], float] = {}
+        self._attested: set[str] = set()  # folded syllables whose markings were looked up
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str], prior: dict[str, float] | None = None,
-                   question_weight: float = QUESTION_WEIGHT, **weights) -> "DiacriticRestorer":
-        """Counts of `texts` (the articles), and of the spellings of question phrases, each counted
-        `question_weight` times: a question asks in words that news text rarely uses."""
+    def from_texts(cls, texts: Iterable[str], prior: dict[str, float] | None = None, **weights) -> "DiacriticRestorer":
+        """Counts of `texts`' own syllables (clause by clause)."""
         unigrams, bigrams = Counter(), Counter()
-
-        def count(text: str, times: float = 1) -> None:
+        for text in texts:
             for clause in _CLAUSE.split(canonical(text).lower()):
                 syllables = _SYLLABLE.findall(clause)
-                for x in syllables:
-                    unigrams[x] += times
-                for pair in zip(syllables, syllables[1:]):
-                    bigrams[pair] += times
+                unigrams.update(syllables)
+                bigrams.update(zip(syllables, syllables[1:]))
+        return cls(unigrams.__getitem__, lambda a, b: bigrams[a, b], unigrams, prior, **weights)
 
-        for text in texts:
-            count(text)
-        if question_weight:
-            for phrase in QUESTION_SPELLINGS:
-                count(phrase, question_weight)
-        return cls(unigrams, bigrams, prior, **weights)
+    @classmethod
+    def from_index(cls, document_frequency: Callable[[str, bool], int], prior: dict[str, float],
+                   **weights) -> "DiacriticRestorer":
+        """Counts of an index: how many passages hold each spelling and each pair of spellings (its BM25
+        terms, `document_frequency(term, exact=True)`), the spellings those of the prior. Nothing is read
+        ahead: a question costs a few hundred lookups, whatever the size of the index."""
+        return cls(lambda x: document_frequency(x, True), lambda a, b: document_frequency(f"{a} {b}", True),
+                   (), prior, **weights)
+
+    def unigram(self, spelling: str) -> float:
+        return self._unigram(spelling) + self._asked[spelling]
+
+    def pair(self, a: str, b: str) -> float:
+        return self._pair(a, b) + self._asked_pairs[a, b]
 
     def _candidates(self, typed: str) -> list[str]:
         low = canonical(typed).lower()
         if has_diacritics(low):
             return [low]
+        if low not in self._attested:
+            # every way of marking the syllable that the counts hold (a few hundred lookups at most), with
+            # the prior's and the question phrases' spellings: the counts need not list their spellings
+            known = set(self.spellings.get(low, ()))
+            marked = {x for x in _markings(low) if x not in known and self._unigram(x) > 0}
+            if marked:
+                self.spellings[low] = sorted(known | marked)
+                self._folded_total.pop(low, None)
+            self._attested.add(low)
         return self.spellings.get(low) or [low]
 
+    def _forget_if_large(self) -> None:
+        """The sums below are kept per syllable asked about; a server asked for months clears them now and then."""
+        if len(self._pairs_by_fold) + len(self._folded_total) > 200_000:
+            self._pairs_by_fold.clear()
+            self._folded_total.clear()
+
     def _share(self, spelling: str) -> float:
-        """P(spelling | its folded form): the text's counts smoothed towards the prior."""
+        """P(spelling | its folded form): the counts smoothed towards the prior."""
         folded = fold(spelling)
-        return ((self.unigrams.get(spelling, 0) + self.prior_weight * self.prior_share.get(spelling, 1.0))
-                / (self.folded_total.get(folded, 0) + self.prior_weight))
+        total = self._folded_total.get(folded)  # read once: another thread may clear the sums meanwhile
+        if total is None:
+            total = self._folded_total[folded] = sum(self.unigram(x) for x in self.spellings.get(folded, ()))
+        return ((self.unigram(spelling) + self.prior_weight * self.prior_share.get(spelling, 1.0))
+                / (total + self.prior_weight))
 
     def _log_p(self, previous: str | None, spelling: str) -> float:
         """log P(spelling | previous syllable, its folded form): the pair's count smoothed towards the
@@ -98,14 +132,18 @@ class DiacriticRestorer:
         share = self._share(spelling)
         if previous is None:
             return math.log(share)
-        return math.log((self.bigrams.get((previous, spelling), 0) + self.pair_weight * share)
-                        / (self.pairs_by_fold.get((previous, fold(spelling)), 0) + self.pair_weight))
+        key = (previous, fold(spelling))
+        total = self._pairs_by_fold.get(key)
+        if total is None:
+            total = self._pairs_by_fold[key] = sum(self.pair(previous, x) for x in self.spellings.get(key[1], ()))
+        return math.log((self.pair(previous, spelling) + self.pair_weight * share) / (total + self.pair_weight))
 
-    def restore_syllables(self, typed: list[str]) -> list[str]:
-        """The most probable spelling of each syllable of one clause (lowercase), by Viterbi."""
+    def restore_syllables(self, typed: list[str], kept: list[bool] | None = None) -> list[str]:
+        """The most probable spelling of each syllable of one clause (lowercase), by Viterbi; `kept`: those
+        to keep as typed (they still count as the context of their neighbours)."""
         if not typed:
             return []
-        columns = [self._candidates(t) for t in typed]
+        columns = [[t.lower()] if kept and kept[i] else self._candidates(t) for i, t in enumerate(typed)]
         best = {s: (self._log_p(None, s), [s]) for s in columns[0]}
         for column in columns[1:]:
             best = {s: max(((score + self._log_p(p, s), path + [s]) for p, (score, path) in best.items()),
@@ -114,11 +152,16 @@ class DiacriticRestorer:
 
     def restore(self, text: str) -> str:
         """`text` with the marks of its unmarked syllables put back; case, spacing and punctuation kept."""
+        self._forget_if_large()
         out, at = [], 0
         for clause in _CLAUSE.finditer(text + "."):
             piece = text[at:clause.start()]
             matches = list(_SYLLABLE.finditer(piece))
-            restored = self.restore_syllables([m.group() for m in matches])
+            # a code ("12-KH/UBND", "ND-CP") or an acronym ("UBND", "HDND") is kept as typed
+            codes = [m.span() for m in _WORD.finditer(piece)
+                     if re.search(r"[\d/-]", m.group()) or (len(m.group()) > 1 and m.group().isupper())]
+            kept = [any(a <= m.start() and m.end() <= b for a, b in codes) for m in matches]
+            restored = self.restore_syllables([m.group() for m in matches], kept)
             last = 0
             for m, spelling in zip(matches, restored):
                 out.append(piece[last:m.start()])
@@ -130,13 +173,31 @@ class DiacriticRestorer:
         return "".join(out)
 
 
+# Each letter of a folded syllable and the letters it may stand for (vowels with their hats, horns and tones).
+_MARKED = {"a": "aàáảãạăằắẳẵặâầấẩẫậ", "e": "eèéẻẽẹêềếểễệ", "i": "iìíỉĩị", "o": "oòóỏõọôồốổỗộơờớởỡợ",
+           "u": "uùúủũụưừứửữự", "y": "yỳýỷỹỵ", "d": "dđ"}
+MAX_MARKINGS = 20_000
+
+
+def _markings(folded: str) -> list[str]:
+    """Every spelling of a folded syllable with at most one tone mark (Vietnamese writes one per syllable)."""
+    options = [_MARKED.get(ch, ch) for ch in folded]
+    if math.prod(len(o) for o in options) > MAX_MARKINGS:
+        return []
+    out = []
+    for letters in itertools.product(*options):
+        word = "".join(letters)
+        if sum(mark in _TONES for mark in unicodedata.normalize("NFD", word)) <= 1:
+            out.append(canonical(word))
+    return out
+
+
 class QuestionSpeller:
     """Puts back the diacritics of Vietnamese questions typed without them, spelled as an index's articles
-    spell them. The restorer is made on the first question that needs it (one pass over the articles' text:
-    about 2 MB a second on one core), once, whichever thread asks first."""
+    spell them; the restorer is made on the first question that needs it, once, whichever thread asks first."""
 
-    def __init__(self, texts: Callable[[], Iterable[str]], prior: Callable[[], dict[str, float]]):
-        self._texts, self._prior = texts, prior
+    def __init__(self, make: Callable[[], DiacriticRestorer]):
+        self._make = make
         self._restorer: DiacriticRestorer | None = None
         self._lock = threading.Lock()
 
@@ -147,7 +208,7 @@ class QuestionSpeller:
             return question
         with self._lock:
             if self._restorer is None:
-                self._restorer = DiacriticRestorer.from_texts(self._texts(), self._prior())
+                self._restorer = self._make()
         return self._restorer.restore(question)
 
 
