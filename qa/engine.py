@@ -397,6 +397,8 @@ class Engine:
             if not answer.abstained and not _holds_another_name(q, missing, answer.citations[0].text):
                 answer = self.answerer.refusal(q, [hit for hit, _ in ranked], k)
             answer = replace(answer, missing_terms=missing, confident=False)
+        if q.typed:
+            answer = replace(answer, read_as=q.text)
         # A summary or the page's metadata is the article's own text; a name no article holds cannot be
         # answered from these passages, whatever a model makes of them.
         if self.llm is None or answer.kind == "summary" or answer.metadata or missing or not answer.citations:

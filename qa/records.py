@@ -84,6 +84,9 @@ class Answer:
     # article's own text at start:end, verified claims only)
     claims: list[dict] = field(default_factory=list)
     note: str = ""  # why the model's answer is not shown: the extractive answer follows this line
+    # the question as it was read, when that differs from what was typed: its diacritics put back
+    # ("tong kinh phi" read as "tổng kinh phí"); shown as "Hiểu là: …" so that a misreading can be seen
+    read_as: str = ""
 
     @property
     def answered(self) -> bool:

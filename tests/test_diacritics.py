@@ -102,3 +102,25 @@ def test_an_index_restorer_finds_every_spelling_its_counts_hold_and_keeps_codes(
     assert r.restore("tong von dau tu cay cau moi la bao nhieu?") == "tổng vốn đầu tư cây cầu mới là bao nhiêu?"
     assert r.restore("Quyet dinh 2200-QD/TU, UBND tinh") == "Quyet dinh 2200-QD/TU, UBND tinh"  # never written here
     assert r.restore("khai giang ND-CP") == "khai giảng ND-CP"
+
+
+def test_how_a_question_was_read_is_shown_to_the_user():
+    """The answer says how a question typed without diacritics was read ("Hiểu là: …"): in the API's
+    Answer, the plain-text answer (CLI, Copy), the chat's JSON and the chat page; not for one typed with them."""
+    import qa
+    from qa.web import chat, present, session
+
+    engine = qa.load(INDEX, reader=False)
+    typed = "quyet dinh 2200-QD/TU duoc ban hanh ngay nao"
+    answer = engine.ask(typed)
+    assert answer.question == typed and answer.read_as == engine.question(typed).text != typed
+    assert present.answer_lines(answer)[0] == f"Hiểu là: {answer.read_as}"
+    assert engine.ask("Quyết định 2200-QĐ/TU được ban hành ngày nào?").read_as == ""
+
+    outcome = chat.answer_question(engine, typed, None, {})
+    assert chat.outcome_dict(engine, outcome, 0)["understood_as"] == answer.read_as
+    conversation = session.Conversation()
+    conversation.turns.append(session.Turn(1, typed, {}, state="done", outcome=outcome))
+    assert conversation.views()[0].understood == answer.read_as
+    marked = chat.answer_question(engine, "Quyết định 2200-QĐ/TU được ban hành ngày nào?", None, {})
+    assert chat.outcome_dict(engine, marked, 0)["understood_as"] is None

@@ -188,7 +188,8 @@ def outcome_dict(engine: Engine, outcome: Outcome, generation: int) -> dict:
     """The JSON of /ask."""
     answer = outcome.answer
     resolution = outcome.resolution
-    base = {"question": outcome.asked, "understood_as": resolution.question if resolution.changed else None,
+    read_as = answer.read_as if answer is not None else ""
+    base = {"question": outcome.asked, "understood_as": read_as or (resolution.question if resolution.changed else None),
             "refusal": outcome.refusal, "filters": {k: v for k, v in outcome.filters.items() if v},
             "index": {"articles": len(engine.articles), "chunks": len(engine.chunks), "generation": generation}}
     if answer is None:

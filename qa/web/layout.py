@@ -29,7 +29,7 @@ class TurnView:
     asked: str
     state: str  # "waiting", "answering", "done"
     body: str = ""  # the answer's HTML (done)
-    understood: str = ""  # "Hiểu là: …" when the question was read as a follow-up
+    understood: str = ""  # "Hiểu là: …" when the question was read as a follow-up, or with its diacritics put back
     scope: str = ""  # the filters it was answered under, in words
     ahead: int = 0  # waiting: questions before it
     provisional: str = ""  # answering: a language model's words so far (unverified)

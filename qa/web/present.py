@@ -151,6 +151,8 @@ def answer_lines(answer: Answer) -> list[str]:
     lines = [missing_line(answer.missing_terms)] if answer.missing_terms else []
     if answer.note:
         lines.insert(0, answer.note)
+    if answer.read_as:
+        lines.insert(0, f"Hiểu là: {answer.read_as}")
     if mode == "refused":
         return lines + [f"{llm_label(answer)}: {answer.text}" if answer.generator == "llm" else answer.text]
     if mode == "llm":

@@ -68,8 +68,9 @@ class Conversation:
             understood = scope = ""
             if turn.outcome is not None:
                 r = turn.outcome.resolution
-                if r.changed and r.question != turn.asked:
-                    understood = r.question
+                read_as = turn.outcome.answer.read_as if turn.outcome.answer is not None else ""
+                if read_as or (r.changed and r.question != turn.asked):
+                    understood = read_as or r.question  # the diacritics put back into the resolved question
                 scope = turn.outcome.scope
             elif any(turn.filters.get(k) for k in ("articles", "since", "until", "outlets")):
                 scope = "theo bộ lọc đang chọn"
