@@ -385,7 +385,12 @@ def test_the_held_out_questions_get_the_same_answers_as_with_the_local_backend(s
     milvus.backend.hybrid = True  # one hybrid_search request, fused by Milvus: the same answers too
     try:
         for question in questions:
-            assert answer_of(milvus.ask(question)) == answer_of(local.ask(question)), question
+            # Milvus ranks each of the two requests itself (float32 scores, its own order for equal ones), so
+            # passages scored (nearly) alike may reach the fusion in another order than locally: the answer and
+            # the passage it cites are the same, the related passages the same ones
+            got, expected = answer_of(milvus.ask(question)), answer_of(local.ask(question))
+            assert got[:-1] == expected[:-1] and got[-1][0] == expected[-1][0], question
+            assert sorted(got[-1]) == sorted(expected[-1]), question
     finally:
         milvus.backend.hybrid = False
 
