@@ -21,12 +21,13 @@ ENGLISH_QUESTION_WORDS = frozenset({"what", "which", "who", "whom", "whose", "wh
 # for messages typed with them ("sao" alone is also "star").
 QUESTION_PHRASES = r"(?:bao nhieu|bao gio|khi nao|luc nao|hom nao|o dau|tai dau|den dau|vi sao|tai sao|the nao|" \
                    r"ra sao|lam sao|nhu the nao|ai|gi|nao|dau|may)"
-QUESTION_PHRASES_MARKED = r"(?:bao nhiêu|bao giờ|khi nào|lúc nào|hôm nào|ở đâu|tại đâu|đến đâu|vì sao|tại sao|" \
-                          r"thế nào|ra sao|làm sao|như thế nào|ai|gì|nào|đâu|mấy)"
+MARKED_QUESTION_PHRASES = ("bao nhiêu", "bao giờ", "khi nào", "lúc nào", "hôm nào", "ở đâu", "tại đâu", "đến đâu", "vì sao",
+                           "tại sao", "thế nào", "ra sao", "làm sao", "như thế nào", "ai", "gì", "nào", "đâu", "mấy")
+QUESTION_PHRASES_MARKED = "(?:" + "|".join(MARKED_QUESTION_PHRASES) + ")"
 # How questions are spelled with their marks: question phrases and the particles a question may end with. Put
 # back into questions typed without diacritics (qa/text/diacritics.py), where news text, which rarely asks,
 # would spell "bao nhieu" as "báo nhiều".
-QUESTION_SPELLINGS = (*QUESTION_PHRASES_MARKED[3:-1].split("|"), "bao lâu", "bao xa", "là gì", "là ai",
+QUESTION_SPELLINGS = (*MARKED_QUESTION_PHRASES, "bao lâu", "bao xa", "là gì", "là ai",
                       "ngày nào", "năm nào", "tháng nào", "không", "chưa", "vậy", "nhỉ", "à", "ư", "hả", "nhé",
                       "thế", "hay")
 ENGLISH_QUESTION_PHRASES = r"(?:who|whom|whose|what|when|where|why|which|how many|how much|how)"
