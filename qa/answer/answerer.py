@@ -153,22 +153,16 @@ class Answerer:
                              and best.probability >= self.reader.confident_threshold)  # not numpy's bool: JSON
             return self._answer_scored(q, candidates, probabilities, first, hits, ranked, k,
                                        confidence=best.probability, confident=confident)
-        # the scorer would refuse: the reader's own window, shown as tentative (the confident rule is fitted
-        # on the scorer's confident answers only)
-        return self._answer_reading(q, best, candidates, hits, ranked, k, confident=False)
-
-    def _answer_reading(self, q: Question, reading: Reading, candidates: list[Candidate], hits: list[Hit],
-                        ranked: list[tuple[Hit, float]], k: int, confident: bool) -> Answer:
-        """The sentences that hold the span the reader found in its window, with that span as the short answer."""
-        article_id, (a, b) = reading.window.article_id, _trimmed(self.articles[reading.window.article_id].text,
-                                                                 *reading.span)
+        article_id, (a, b) = best.window.article_id, _trimmed(self.articles[best.window.article_id].text, *best.span)
         covering = [(s, e) for s, e in self.sentence_spans(article_id) if e > a and s < b] or [(a, b)]
         s, e = covering[0][0], covering[-1][1]
-        anchor = candidates[reading.window.anchor]
+        anchor = candidates[best.window.anchor]
         hit_index = next((h for h, (hit, _) in enumerate(ranked[:CANDIDATE_HITS])
                           if hit.article_id == article_id and hit.start <= s < hit.end), anchor.hit)
         chosen = Candidate(article_id, s, e, "sentence", hit_index, np.zeros(0))
-        return self._compose(q, chosen, reading.probability, hits, ranked, k, span_at=(a, b), confident=confident)
+        # the scorer would refuse: the reader's own window, shown as tentative (the confident rule is fitted
+        # on the scorer's confident answers only)
+        return self._compose(q, chosen, best.probability, hits, ranked, k, span_at=(a, b), confident=False)
 
     def refusal(self, q: Question, hits: list[Hit], k: int, confidence: float = 0.0) -> Answer:
         """"Không tìm thấy …" with the nearest passages."""

@@ -20,13 +20,12 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .vntext import canonical, fold, has_diacritics
+from .vntext import TONE_MARKS, canonical, fold, has_diacritics, search_form
 from .vocabulary import QUESTION_SPELLINGS, is_english
 
 _SYLLABLE = re.compile(r"[^\W\d_]+")
-_TONES = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng
 _WORD = re.compile(r"\w+(?:[-/]\w+)*")
-# a clause boundary: the bigram counts do not cross it
+# a clause boundary: a question is restored clause by clause (and counts made from text do not cross it)
 _CLAUSE = re.compile(r"[.,;:!?()\[\]\"“”«»…\n]+")
 # How much a spelling's share counts beside what follows the previous syllable (the pair counts' smoothing),
 # and how much the prior counts beside the text's own counts of a syllable's spellings: fitted on the
@@ -50,7 +49,7 @@ class DiacriticRestorer:
         # `question_weight` times each
         self._asked, self._asked_pairs = Counter(), Counter()
         for phrase in QUESTION_SPELLINGS:
-            syllables = _SYLLABLE.findall(canonical(phrase).lower())
+            syllables = _SYLLABLE.findall(search_form(phrase))
             for x in syllables:
                 self._asked[x] += question_weight
             for x, y in zip(syllables, syllables[1:]):
@@ -97,7 +96,7 @@ class DiacriticRestorer:
         return self._pair(a, b) + self._asked_pairs[a, b]
 
     def _candidates(self, typed: str) -> list[str]:
-        low = canonical(typed).lower()
+        low = search_form(typed)
         if has_diacritics(low):
             return [low]
         if low not in self._attested:
@@ -187,7 +186,7 @@ def _markings(folded: str) -> list[str]:
     out = []
     for letters in itertools.product(*options):
         word = "".join(letters)
-        if sum(mark in _TONES for mark in unicodedata.normalize("NFD", word)) <= 1:
+        if sum(mark in TONE_MARKS for mark in unicodedata.normalize("NFD", word)) <= 1:
             out.append(canonical(word))
     return out
 
@@ -218,7 +217,7 @@ def piece_prior(pieces: list[str], scores, mark: str = "\u2581") -> dict[str, fl
     prior: dict[str, float] = {}
     for piece, score in zip(pieces, scores):
         if piece.startswith(mark) and _SYLLABLE.fullmatch(piece[1:]):
-            spelling = canonical(piece[1:]).lower()
+            spelling = search_form(piece[1:])
             prior[spelling] = max(prior.get(spelling, -math.inf), float(score))
     return prior
 

@@ -8,10 +8,10 @@ import unicodedata
 # Unicode spaces that scraped pages use in place of a plain space (no-break, thin, ideographic...).
 _ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]")
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
-_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng
+TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng
 # Open syllables ending in oa / oe / uy are written two ways ("hoà"/"hòa", "uỷ"/"ủy").
 # In NFD the tone follows its vowel, so moving one combining mark picks one spelling.
-_NEW_STYLE_TONE = re.compile(r"(?<![qQ])([oOuU])([aAeEyY])([" + _TONE_MARKS + r"])(?![\w\u0300-\u036f])")
+_NEW_STYLE_TONE = re.compile(r"(?<![qQ])([oOuU])([aAeEyY])([" + TONE_MARKS + r"])(?![\w\u0300-\u036f])")
 
 
 def clean_spaces(text: str) -> str:
