@@ -186,11 +186,14 @@ class Engine:
         self.chunks = stored.chunks
         self.embedder = embedder or get_embedder(self.manifest["model"]["id"])
         self.reader = reader  # what ask answers with (None: the candidate scorer alone)
-        # what search() orders passages with: the same reader, or (reader="search") the model file to load on the
-        # first search that reranks, so that an engine that only answers never imports torch
+        # what search() orders passages with (and ask picks its short answer with): the same reader, or
+        # (reader="search") the model file, loaded when first needed: opening an index never imports torch
         self.search_reader = search_reader if search_reader is not None else reader
         self.llm = llm  # answers from a language model, checked against the passages (None: extractive only)
-        self.answerer = Answerer(self.articles, stored.sentences, reader=reader)
+        # the short answer inside the chosen sentence is picked with the reader when there is one (the search reader,
+        # loaded on the first answer or search that needs it)
+        self.answerer = Answerer(self.articles, stored.sentences, reader=reader,
+                                 span_reader=self._loaded_reader if self.search_reader is not None else None)
         self.mentions = ArticleText(self.articles)  # what unmentioned() checks the term counts against
         # questions typed without diacritics get them back, as this index's passages spell them
         self.speller = QuestionSpeller(lambda: DiacriticRestorer.from_index(self.backend.document_frequency,
@@ -293,7 +296,7 @@ class Engine:
         k = check_k(k)
         filters = Filters.make(articles, since, until, outlets)
         q = query if isinstance(query, Question) else self.question(query)
-        reader = self._reader_for_search() if rerank else None
+        reader = self._loaded_reader() if rerank else None
         if reader is None:
             return [hit for hit, _ in self.retrieve(q, k, filters)[0]]
         ranked, q = self.retrieve(q, max(k, ANSWER_DEPTH), filters)
@@ -301,8 +304,10 @@ class Engine:
             return []
         return self.answerer.reranked(q, ranked, reader)[:k]
 
-    def _reader_for_search(self) -> "Reader | None":
-        if isinstance(self.search_reader, Path):  # reader="search": loaded on the first search that reranks
+    def _loaded_reader(self) -> "Reader | None":
+        """The search reader, loaded on first use (reader="search": the first search that reranks, or the first
+        answer, which picks its short answer with it)."""
+        if isinstance(self.search_reader, Path):
             from .answer.reader.reader import shipped_reader
 
             self.search_reader = shipped_reader(str(self.search_reader))

@@ -69,8 +69,9 @@ def test_every_holdout_question_gets_a_verbatim_answer_or_a_refusal(engine, hold
 
 
 def test_holdout_quality_is_kept(holdout_answers):
-    """Measured 0.649 containment, 0.519 span F1, 0.104 / 0.242 refusals (README): these are floors, set
-    below the figures by more than a few questions so that numeric noise between CPUs cannot fail them."""
+    """Measured 0.649 containment, 0.551 span F1 (0.492 with the span model alone, --reader off), 0.078 / 0.242
+    refusals (README): these are floors, set below the figures by more than a few questions so that numeric
+    noise between CPUs cannot fail them."""
     answerable = [(i, a) for i, a in holdout_answers if i.answerable]
     unanswerable = [(i, a) for i, a in holdout_answers if not i.answerable]
     contains = np.mean([not a.abstained and answer_correct(i, a.text) for i, a in answerable])
@@ -78,7 +79,7 @@ def test_holdout_quality_is_kept(holdout_answers):
     refused = np.mean([a.abstained for _, a in answerable])
     refused_unanswerable = np.mean([a.abstained for _, a in unanswerable])
     assert contains >= 0.58, contains
-    assert f1 >= 0.38, f1
+    assert f1 >= 0.50, f1
     assert refused <= 0.22, refused
     assert refused_unanswerable >= 0.15, refused_unanswerable
 

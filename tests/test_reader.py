@@ -15,6 +15,8 @@ import pytest
 from conftest import ALPHA, BETA, INDEX, REPO, SEEDS, run_qa
 from qa.errors import ModelError
 from qa.answer.reader.reader import MODEL_FILE, Reader, ReaderModelFile, build_windows, quantise_rows
+from qa.evaluate import read_items
+from qa.train.reader_train import RECORDED_INPUTS
 
 TEXTS = [
     "Quyết định 2200-QĐ/TU được ban hành ngày nào?",
@@ -165,8 +167,9 @@ def test_the_cli_names_a_broken_reader_in_one_line(tmp_path):
 @pytest.mark.slow
 def test_by_default_the_reader_orders_search_and_the_scorer_answers():
     """reader="search" (the default): search() puts the passage the reader reads as answering first (the
-    mission's example, which pure retrieval ranks below others), ask answers as without a reader, and the
-    reader is only loaded by the first search that reranks."""
+    mission's example, which pure retrieval ranks below others); ask answers with the candidate scorer's
+    sentence, confidence and refusal, as without a reader, and picks the short answer inside that sentence with
+    the reader's span ranker. Nothing is loaded until a search or an answer needs it."""
     from pathlib import Path
 
     import qa
@@ -175,17 +178,47 @@ def test_by_default_the_reader_orders_search_and_the_scorer_answers():
     assert default.reader is None and isinstance(default.search_reader, Path)  # not loaded yet
     question = "Quyết định 2200-QĐ/TU được ban hành ngày nào?"
     assert "25/5/2017" in default.search(question, k=3)[0].text
-    assert isinstance(default.search_reader, Reader)
+    assert isinstance(default.search_reader, Reader) and default.search_reader.span_ranker is not None
     pure = [h.chunk_id for h in default.search(question, k=5, rerank=False)]
     assert pure == [h.chunk_id for h in off.search(question, k=5)]
-    a, b = default.ask(question), off.ask(question)
-    assert (a.text, a.span, a.abstained, a.confident) == (b.text, b.span, b.abstained, b.confident)
+    assert "25/5/2017" in default.ask(question).span
+    reader, read_differently = default.search_reader, 0
+    for item in read_items(REPO / "eval" / "news-holdout.jsonl")[:30]:
+        a, b = default.ask(item.question), off.ask(item.question)
+        assert (a.abstained, a.confidence, a.confident, a.metadata) == (b.abstained, b.confidence, b.confident, b.metadata)
+        if a.abstained or a.metadata or a.kind == "summary":
+            continue
+        assert a.citations[0].article_id == b.citations[0].article_id, item.question
+        # the short answer is the option the span ranker puts first, reading the sentence with the question
+        article = default.articles[a.citations[0].article_id]
+        s, e = next((s, e) for s, e in default.answerer.sentence_spans(article.id) if s <= a.citations[0].highlight[0] < e)
+        options, rows = default.answerer.read_span_options(default.question(item.question), article, s, e, reader)
+        top = options[int(np.argmax(reader.span_ranker.probability(rows)))]
+        assert article.text[top[1]:top[2]] == a.span, item.question
+        read_differently += a.span != b.span
+    assert read_differently >= 1  # the reader changed some short answers
+
+
+def test_span_scores_are_the_span_heads_own():
+    """Reader.span_scores: the span `read` finds scores the best; a span the input does not hold scores the
+    floor; spans are scored at their tokens' edges, so a span and the same words with a space around agree."""
+    from qa.answer.reader.reader import SPAN_CUT_OFF, shipped_reader
+
+    reader = shipped_reader()
+    for question, title, text in RECORDED_INPUTS:
+        (_, found), = reader.read(question, [(title, text)])
+        (a, b), score = found
+        scores, best = reader.span_scores(question, title, text, [(a, b), (max(0, a - 1), b), (0, 5), (len(text) + 5, len(text) + 9)])
+        assert best == pytest.approx(score, abs=1e-4) and scores[0] == pytest.approx(best, abs=1e-4)
+        assert scores[2] <= best + 1e-4 and scores[3] == SPAN_CUT_OFF
+        if text[a - 1:a] == " ":
+            assert scores[1] == pytest.approx(scores[0], abs=1e-4)
 
 
 @pytest.mark.slow
 def test_the_reader_answering_keeps_its_held_out_quality():
     """--reader on over eval/news-holdout (never trained or tuned on). Measured (README): containment 0.675,
-    span F1 0.510, answerable refused 0.052, unanswerable refused 0.242, search R@1 0.714. Floors a few
+    span F1 0.566, answerable refused 0.052, unanswerable refused 0.242, search R@1 0.714. Floors a few
     questions below, so that numeric differences between CPUs cannot fail them."""
     import qa
     from qa.evaluate import answer_correct, is_relevant, read_items, span_f1
@@ -202,7 +235,7 @@ def test_the_reader_answering_keeps_its_held_out_quality():
     tops = [engine.search(i.question, k=1) for i, _ in answerable]
     first = np.mean([bool(top) and is_relevant(i, top[0].source, top[0].text) for (i, _), top in zip(answerable, tops)])
     assert contains >= 0.62, contains
-    assert f1 >= 0.45, f1
+    assert f1 >= 0.51, f1
     assert refused <= 0.11, refused
     assert refused_unanswerable >= 0.18, refused_unanswerable
     assert first >= 0.66, first
@@ -216,7 +249,8 @@ def test_with_the_reader_on_it_decides_whether_and_the_scorer_which_sentence():
     import qa
     from qa.evaluate import read_items
 
-    on, off = qa.load(INDEX, reader=True), qa.load(INDEX, reader=False)
+    # the default engine answers with the scorer and picks the short answer with the same reader's span ranker
+    on, off = qa.load(INDEX, reader=True), qa.load(INDEX)
     threshold = off.answerer.model.answer_threshold
     same = own = 0
     for item in read_items(REPO / "eval" / "news-holdout.jsonl")[:24]:
@@ -317,7 +351,8 @@ def test_a_training_smoke_run_writes_a_reader_that_answers(tmp_path):
     out2, work2 = tmp_path / "model2", tmp_path / "work2"
     continued = [sys.executable, "-m", "qa", "train-reader", f"{more}:{seeds}", "--init", str(out / "reader.json"),
                  "--layers", "1", "--epochs", "1", "--batch", "4", "--out", str(out2), "--work", str(work2),
-                 "--validation", "0.5", "--combine-with", f"{questions}:{seeds}", "--quiet"]
+                 "--validation", "0.5", "--combine-with", f"{questions}:{seeds}", "--span-with", f"{questions}:{seeds}",
+                 "--quiet"]
     third = subprocess.run(continued, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert third.returncode == 0, third.stderr[-2000:]
     spec2 = ReaderModelFile.read(out2 / "reader.json")
@@ -325,6 +360,8 @@ def test_a_training_smoke_run_writes_a_reader_that_answers(tmp_path):
     # what the earlier reader learned from is named too, marked as such
     assert [d["set"] for d in spec2.info["data"]] == ["more", "q"] and spec2.info["data"][1]["stage"] == "earlier"
     assert list(work2.glob("examples-q-*.jsonl"))  # the --combine-with set was read as ask reads it
+    # its span ranker, fitted on the --span-with set, loads with it
+    assert spec2.info["span_ranker_on"][0]["set"] == "q" and Reader(out2 / "reader.json").span_ranker is not None
     wrong = subprocess.run([*continued[:5], "--init", str(tmp_path / "nothing.json"), *continued[7:]], cwd=REPO,
                            env=env, capture_output=True, text=True, timeout=900)
     assert wrong.returncode != 0 and "cannot start from" in wrong.stderr.strip().splitlines()[-1]

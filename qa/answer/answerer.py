@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 
@@ -21,8 +22,8 @@ from ..text.vocabulary import METADATA_NAMES
 from .candidates import CANDIDATE_HITS, ELABORATION, Candidate, CandidateFinder, adjacent
 from .question import Question
 from .reader.reader import Reader, Reading, build_windows, candidate_order, window_features
-from .scorer import MODEL_PATH, AnswerModel, default_model, score_candidates
-from .short_answer import best_span, span_candidates
+from .scorer import MODEL_PATH, READ_SPAN_FEATURES, AnswerModel, default_model, score_candidates
+from .short_answer import best_span, reader_columns, span_candidates
 from .summary import summarise
 
 NOT_FOUND = "Không tìm thấy thông tin này trong các bài viết."
@@ -33,13 +34,16 @@ class Answerer:
     """Turns ranked passages into an Answer; holds the articles, their sentences and the model."""
 
     def __init__(self, articles: dict[str, Article], sentences: SentenceTable, model: AnswerModel | None = None,
-                 reader: "Reader | None" = None):
+                 reader: "Reader | None" = None, span_reader: "Callable[[], Reader | None] | None" = None):
         self.articles = articles
         self.sentences = sentences
         self._model = model
         # the reader (qa/answer/reader/) reads the best candidates with the question and decides; without it the
         # candidate scorer's probabilities do
         self.reader = reader
+        # the reader that helps pick the short answer inside the chosen sentence (its span ranker), given when first
+        # needed (the engine loads it on the first answer); None: the span model alone
+        self.span_reader = span_reader if span_reader is not None else (lambda: reader) if reader is not None else None
         self.finder = CandidateFinder(articles, sentences)
 
     @property
@@ -66,8 +70,30 @@ class Answerer:
         """(kind, start, end, features) of every span of text[s:e] that could be the short answer."""
         return span_candidates(q, text, s, e)
 
-    def best_span(self, q: Question, text: str, s: int, e: int) -> tuple[int, int]:
-        return best_span(self.model.span, q, text, s, e)
+    def best_span(self, q: Question, article: Article, s: int, e: int) -> tuple[int, int]:
+        """The short answer inside article.text[s:e]: with a reader that has a span ranker, ranked with what the
+        reader reads in the sentence's window (README, "The short answer"); else by the span model alone."""
+        reader = self.span_reader() if self.span_reader is not None else None
+        if reader is None or reader.span_ranker is None:
+            return best_span(self.model.span, q, article.text, s, e)
+        options, rows = self.read_span_options(q, article, s, e, reader)
+        if not options:
+            return s, e
+        _, a, b, _ = options[int(np.argmax(reader.span_ranker.probability(rows)))]
+        return a, b
+
+    def read_span_options(self, q: Question, article: Article, s: int, e: int,
+                          reader: Reader) -> tuple[list[tuple[str, int, int, np.ndarray]], np.ndarray]:
+        """The span options of article.text[s:e] and their rows of READ_SPAN_FEATURES: each one's span features
+        and what `reader` reads of it in the sentence's window (the sentence and its neighbours, as the reader
+        reads candidates)."""
+        options = span_candidates(q, article.text, s, e)
+        if not options:
+            return [], np.zeros((0, len(READ_SPAN_FEATURES)))
+        window, = build_windows([0], [(article.id, s, e)], self.sentence_spans)
+        scores, best = reader.span_scores(q.text, article.title, article.text[window.start:window.end],
+                                          [(a - window.start, b - window.start) for _, a, b, _ in options])
+        return options, np.hstack([np.stack([f for *_, f in options]), reader_columns(scores, best)])
 
     # -- answering --
     def answer(self, q: Question, ranked: list[tuple[Hit, float]], k: int = 5,
@@ -188,7 +214,7 @@ class Answerer:
         if q.asked in ("list", "fact", "reason", "manner") or article.text[s:e].rstrip().endswith(":"):
             s, e = with_elaboration(article.text, s, e)
         if span_at is None:
-            span_at = self.best_span(q, article.text, best.start, best.end)
+            span_at = self.best_span(q, article, best.start, best.end)
         if span_at[1] - span_at[0] > MAX_EXCERPT:  # a clause answer longer than a quote: its first clauses
             span_at = excerpt_window(article.text, span_at[0], span_at[1], (span_at[0], span_at[0]))
         a, b = excerpt_window(article.text, s, e, span_at)

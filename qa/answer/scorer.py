@@ -38,6 +38,9 @@ SPAN_FEATURES = (
     "question_word_after", "no_question_words", "after_horizon_word", "title_before", "inside_capital_run",
     "dates_named_document",
 )
+# The span ranker that reads with the reader (qa/answer/reader/, its model file's "span_ranker"): the span
+# features above and what the reader's span head says of each span (qa/answer/short_answer.py, reader_columns).
+READ_SPAN_FEATURES = SPAN_FEATURES + ("reader_span_score", "reader_span_margin", "reader_best_span")
 
 
 def feature_vector(values: dict[str, float], names: tuple[str, ...]) -> np.ndarray:

@@ -106,6 +106,15 @@ def best_span(model: Linear, q: Question, text: str, s: int, e: int) -> tuple[in
     return a, b
 
 
+def reader_columns(scores: np.ndarray, best: float) -> np.ndarray:
+    """The reader's features of each option (READ_SPAN_FEATURES' last three): its span score, how far below the
+    best span the reader reads anywhere in the window, and whether it is the best of the options (scores
+    floored: a span cut off the reader's input has the lowest)."""
+    scores = np.asarray(scores, dtype=float)
+    return np.column_stack([np.maximum(scores, -20.0), np.maximum(scores - best, -20.0),
+                            (scores >= scores.max(initial=-np.inf) - 1e-6).astype(float)])
+
+
 # Words that, right before a span, say what kind of thing follows (general Vietnamese grammar).
 _COPULA = {"la", "goi la", "ten la", "gom", "bao gom", "nhu", "chinh la", "tuc la", "la do"}
 _PLACE_WORDS = {"tai", "o", "den", "tu", "toi", "ve", "qua", "thuoc"}

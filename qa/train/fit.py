@@ -169,6 +169,12 @@ def span_groups(examples: list[Example]) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
+def ranks_spans(f1: np.ndarray) -> bool:
+    """Whether a sentence's span options teach the ranker anything: one close to a gold answer (F1 ≥ 0.3) and
+    one clearly worse (by more than 0.25)."""
+    return bool(f1.max() >= 0.3 and (f1 < f1.max() - 0.25).any())
+
+
 def _fit_pairwise(groups: list[tuple[np.ndarray, np.ndarray]], names: tuple[str, ...], c: float) -> Linear:
     """A ranking model: logistic regression on differences between the best span of a sentence and
     clearly worse ones (RankSVM-style). Only the order of its scores is used, so no intercept."""
@@ -179,11 +185,9 @@ def _fit_pairwise(groups: list[tuple[np.ndarray, np.ndarray]], names: tuple[str,
     scale[scale < 1e-9] = 1.0
     diffs, weights = [], []
     for x, f1 in groups:
-        if f1.max() < 0.3:
+        if not ranks_spans(f1):
             continue
         good, bad = f1 >= f1.max() - 1e-9, f1 < f1.max() - 0.25
-        if not bad.any():
-            continue
         d = ((x[good][:, None, :] - x[bad][None, :, :]) / scale).reshape(-1, x.shape[1])
         diffs.append(d)
         weights.append(np.full(len(d), 1.0 / len(d)))  # every sentence counts the same

@@ -440,6 +440,12 @@ def train(args) -> int:
     specs = list(args.sets)
     if args.xquad:
         specs.append(f"{xquad_question_set(Path(args.xquad), CACHE / 'xquad-vi')}:{CACHE / 'xquad-vi' / 'corpus'}")
+    if args.span_only:
+        if not args.span_with:
+            raise SystemExit("qa train-reader: --span-only needs --span-with QUESTIONS[:FOLDER] (sets the reader was not trained on)")
+        print(json.dumps(add_span_ranker(Path(args.out) / "reader.json", args.span_with, args.quiet), indent=1),
+              file=sys.stderr)
+        return 0
     if args.combine_only:
         combined = add_combiner(Path(args.out) / "reader.json", specs, work, args.quiet, args.combine_with)
         print(json.dumps(combined, indent=1), file=sys.stderr)
@@ -535,7 +541,8 @@ def finish(net, tokenizer, examples, encoded, train_idx, valid_idx, provenance, 
     record_scores(out / "reader.json")
     combined = add_combiner(out / "reader.json", specs, Path(args.work), args.quiet, args.combine_with)
     thresholds, figures = combined["thresholds"], combined["validation"]
-    print(json.dumps({"thresholds": thresholds, "validation": figures}, indent=1), file=sys.stderr)
+    spans = add_span_ranker(out / "reader.json", args.span_with, args.quiet) if args.span_with else None
+    print(json.dumps({"thresholds": thresholds, "validation": figures, "span_ranker": spans}, indent=1), file=sys.stderr)
     print(f"wrote {out / 'reader.json'} and {out / weights_name} in {time.time() - start_time:.0f} s", file=sys.stderr)
 
 
@@ -692,6 +699,90 @@ def add_combiner(model_file: Path, specs: list[str], work: Path, quiet: bool = F
     return {"thresholds": thresholds, "validation": spec.info["combined_validation"], "combiner": combiner}
 
 
+def span_ranker_groups(model_file: Path, specs: list[str], quiet: bool = False) -> list[dict]:
+    """For each answerable question of the sets, each retrieved sentence that holds a gold answer (as `qa fit`
+    fits the span model on): its span options' rows of READ_SPAN_FEATURES as `ask` computes them with this
+    reader, each option's token F1 against the gold answers, and the question's set and article (the folds)."""
+    from ..answer.reader.reader import Reader
+    from ..engine import Engine
+    from ..evaluate import span_f1
+    from .fit import CACHE_DIR, collect, index_for
+
+    reader = Reader(model_file)
+    groups = []
+    for spec in specs:
+        name, items, folder = load_set(spec)
+        engine = Engine.load(index_for(folder, Path(CACHE_DIR), True), reader=False)
+        for ex in collect(name, engine, [item for item in items if item.answerable]):
+            for candidate, positive in zip(ex.candidates, ex.labels):
+                if not positive or candidate.kind != "sentence":
+                    continue
+                article = engine.articles[candidate.article_id]
+                options, rows = engine.answerer.read_span_options(ex.question, article, candidate.start, candidate.end,
+                                                                  reader)
+                if options:
+                    groups.append({"set": name, "group": ex.group, "rows": rows,
+                                   "f1": np.array([span_f1(article.text[a:b], ex.item.answers) for _, a, b, _ in options])})
+        if not quiet:
+            print(f"  span ranker rows of {name}: {sum(g['set'] == name for g in groups)} sentences", file=sys.stderr)
+    return groups
+
+
+def fit_span_ranker(groups: list[dict], folds: int = 5) -> tuple[dict, dict]:
+    """The span ranker over READ_SPAN_FEATURES (pairwise, as `qa fit` fits the span model), and per set the
+    out-of-fold token F1 of the span it ranks first (folds grouped by article) beside the shipped span model's."""
+    from sklearn.model_selection import GroupKFold
+
+    from ..answer.scorer import READ_SPAN_FEATURES, SPAN_FEATURES, default_model
+    from .fit import SPAN_C, _fit_pairwise, ranks_spans
+
+    def fitted(idx):
+        return _fit_pairwise([(groups[i]["rows"], groups[i]["f1"]) for i in idx], READ_SPAN_FEATURES, SPAN_C)
+
+    plain = default_model().span
+    articles = np.array([g["group"] for g in groups])
+    chosen = np.full(len(groups), np.nan)  # out of fold; NaN where the other folds teach nothing (tiny sets)
+    if len(set(articles)) >= 2:
+        for train_idx, test_idx in GroupKFold(n_splits=min(folds, len(set(articles)))).split(articles, groups=articles):
+            if any(ranks_spans(groups[i]["f1"]) for i in train_idx):
+                ranker = fitted(train_idx)
+                for i in test_idx:
+                    chosen[i] = groups[i]["f1"][int(np.argmax(ranker.probability(groups[i]["rows"])))]
+    validation = {}
+    for name in dict.fromkeys(g["set"] for g in groups):
+        idx = [i for i, g in enumerate(groups) if g["set"] == name and not np.isnan(chosen[i])]
+        if not idx:
+            continue
+        before = [groups[i]["f1"][int(np.argmax(plain.probability(groups[i]["rows"][:, :len(SPAN_FEATURES)])))] for i in idx]
+        validation[name] = {"sentences": len(idx), "span_f1_span_model": round(float(np.mean(before)), 3),
+                            "span_f1_with_reader": round(float(np.mean(chosen[idx])), 3)}
+    return fitted(np.arange(len(groups))).to_dict(), validation
+
+
+def add_span_ranker(model_file: Path, specs: list[str], quiet: bool = False) -> dict:
+    """Fit the span ranker of a written reader on question sets it was not trained on and write it, with its
+    out-of-fold validation and the sets' provenance, into the reader's model file."""
+    from .fit import ranks_spans
+
+    groups = span_ranker_groups(model_file, specs, quiet)
+    if not any(ranks_spans(g["f1"]) for g in groups):
+        raise SystemExit("qa train-reader: no span training pairs in the --span-with sets (no gold answer in a "
+                         "retrieved sentence among other spans)")
+    ranker, validation = fit_span_ranker(groups)
+    spec = ReaderModelFile.read(model_file)
+    trained_on = {(d["set"], d["questions_sha256"]) for d in spec.info.get("data", [])}
+    provenance = [_provenance(name, Path(x.partition(":")[0]), folder) for x in specs for name, _, folder in [load_set(x)]]
+    seen = [p["set"] for p in provenance if (p["set"], p["questions_sha256"]) in trained_on]
+    if seen:
+        print(f"qa train-reader: warning: the reader was trained on {', '.join(seen)}; its span scores there are better "
+              f"than on new articles, so the ranker will lean on them too much", file=sys.stderr)
+    spec.info["span_ranker"] = ranker
+    spec.info["span_ranker_on"] = provenance
+    spec.info["span_ranker_validation"] = validation
+    spec.write(model_file)
+    return validation
+
+
 # Inputs the written reader's scores are recorded on (a test reproduces them from the shipped weights):
 # written for this purpose, no article's text, since a model file is package data and no fact of the
 # articles may be in the package. Answerable and not, Vietnamese with and without diacritics, English.
@@ -778,6 +869,10 @@ def parser() -> argparse.ArgumentParser:
                    help="refit only the combiner and thresholds of the reader in --out, on the articles its training held out")
     p.add_argument("--combine-with", action="append", default=[], metavar="QUESTIONS[:FOLDER]",
                    help="a question set no model was fitted on, to fit the combiner and thresholds on too (repeatable)")
+    p.add_argument("--span-with", action="append", default=[], metavar="QUESTIONS[:FOLDER]",
+                   help="a question set the reader was not trained on, to fit the span ranker on (repeatable)")
+    p.add_argument("--span-only", action="store_true",
+                   help="fit only the span ranker of the reader in --out, on the --span-with sets")
     p.add_argument("--quiet", action="store_true")
     return p
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from ...errors import ModelError
 from ...text.vntext import canonical
+from ..scorer import READ_SPAN_FEATURES, Linear
 
 MODEL_DIR = Path(__file__).parents[2] / "models"  # qa/models
 MODEL_FILE = MODEL_DIR / "reader.json"
@@ -300,6 +301,14 @@ class Reader:
             net = quantise_linear_layers(net)
         self.net = net
         self.combiner = Combiner.from_dict(spec.info["combiner"]) if "combiner" in spec.info else None
+        # the span ranker fitted with this reader's span scores (`qa train-reader --span-with`): how `ask` picks the
+        # short answer inside the chosen sentence when it has one
+        try:
+            self.span_ranker = (Linear.from_dict(spec.info["span_ranker"], READ_SPAN_FEATURES)
+                                if "span_ranker" in spec.info else None)
+        except (ValueError, KeyError) as exc:
+            raise ModelError(f"the span ranker in {model_file} cannot be used ({exc}); refit it with "
+                             f"`qa train-reader --span-only --span-with QUESTIONS[:FOLDER] --out {Path(model_file).parent}`") from None
         self.answer_threshold = float(spec.thresholds["answer"])
         self.confident_threshold = float(spec.thresholds["confident"])
         self._lock = threading.Lock()
@@ -310,6 +319,31 @@ class Reader:
         (offsets in the window text, score)."""
         if not items:
             return []
+        passes = self._forward(question, items)
+        with self._lock, self._torch.inference_mode():
+            probabilities = self.net.window_probabilities(self._torch.stack([p.relevance for p in passes])).tolist()
+        return [(p, best_span(x.start, x.end, x.encoded)) for p, x in zip(probabilities, passes)]
+
+    def span_scores(self, question: str, title: str, text: str, spans: list[tuple[int, int]]) -> tuple[np.ndarray, float]:
+        """What the span head says of each (start, end) span of `text` as the answer: its start logit at the
+        span's first token plus its end logit at its last (-30 for a span cut off the input), and the best
+        score of any span of `text` (the one `read` would give)."""
+        x, = self._forward(question, [(title, text)])
+        n = len(x.encoded.offsets)
+        starts = x.start[x.encoded.window_from:x.encoded.window_from + n]
+        ends = x.end[x.encoded.window_from:x.encoded.window_from + n]
+        scores = np.full(len(spans), SPAN_CUT_OFF, dtype=float)
+        for k, (a, b) in enumerate(spans):
+            first = next((i for i, (_, end) in enumerate(x.encoded.offsets) if end > a), None)
+            last = next((i for i in range(n - 1, -1, -1) if x.encoded.offsets[i][0] < b), None)
+            if first is not None and last is not None and first <= last and x.encoded.offsets[last][1] >= b:
+                scores[k] = float(starts[first] + ends[last])
+        best = best_span(x.start, x.end, x.encoded)
+        return scores, (best[1] if best else float(scores.max(initial=SPAN_CUT_OFF)))
+
+    def _forward(self, question: str, items: list[tuple[str, str]]) -> list["_Pass"]:
+        """One forward pass per (title, window text) with the question: the relevance logit and the span head's
+        start and end logits over the whole input."""
         torch = self._torch
         # one spelling of the question whatever tone placement it was typed with ("Thành uỷ" / "Thành ủy"), as
         # the query embedding has: both spellings read the same
@@ -319,17 +353,26 @@ class Reader:
         encoded = [encode_pair(self.tokenizer, question, title, text,
                                encoded=(pieces[0], pieces[1 + 2 * i], pieces[2 + 2 * i]))
                    for i, (title, text) in enumerate(items)]
-        logits, spans = [], []
+        passes = []
         with self._lock, torch.inference_mode():
             # one window at a time: no padding, so no attention mask and torch's faster attention kernel
             # (measured: as fast as one padded batch or faster, on one thread)
             for e in encoded:
                 ids = torch.tensor([e.ids])
                 relevance, start, end = self.net(ids, torch.ones_like(ids))
-                logits.append(relevance[0])
-                spans.append(best_span(start[0].numpy(), end[0].numpy(), e))
-            probabilities = self.net.window_probabilities(torch.stack(logits)).tolist()
-        return list(zip(probabilities, spans))
+                passes.append(_Pass(e, relevance[0], start[0].numpy(), end[0].numpy()))
+        return passes
+
+
+@dataclass(frozen=True)
+class _Pass:
+    encoded: Encoded
+    relevance: object  # the relevance head's logits (a torch tensor)
+    start: np.ndarray  # span head logits per input token
+    end: np.ndarray
+
+
+SPAN_CUT_OFF = -30.0  # the span head's score of a span the input does not hold
 
 
 def quantise_linear_layers(net):
