@@ -69,19 +69,25 @@ def test_every_holdout_question_gets_a_verbatim_answer_or_a_refusal(engine, hold
 
 
 def test_holdout_quality_is_kept(holdout_answers):
-    """Measured 0.649 containment, 0.551 span F1 (0.492 with the span model alone, --reader off), 0.078 / 0.242
-    refusals (README): these are floors, set below the figures by more than a few questions so that numeric
-    noise between CPUs cannot fail them."""
+    """Measured 0.636 containment, 0.538 span F1 (0.492 with the span model alone, --reader off), 0.091 / 0.303
+    refusals, confident answers right 0.875 of the time and 0.030 of unanswerable questions answered
+    confidently (README): these are floors and ceilings, set more than a few questions away from the figures
+    so that numeric noise between CPUs cannot fail them."""
     answerable = [(i, a) for i, a in holdout_answers if i.answerable]
     unanswerable = [(i, a) for i, a in holdout_answers if not i.answerable]
     contains = np.mean([not a.abstained and answer_correct(i, a.text) for i, a in answerable])
     f1 = np.mean([span_f1(a.span, i.answers) if not a.abstained else 0.0 for i, a in answerable])
-    refused = np.mean([a.abstained for _, a in answerable])
-    refused_unanswerable = np.mean([a.abstained for _, a in unanswerable])
+    refused = np.mean([not a.answered for _, a in answerable])  # as `qa eval` counts: refused, or said to be in no article
+    refused_unanswerable = np.mean([not a.answered for _, a in unanswerable])
+    confident = [(i, a) for i, a in holdout_answers if not a.abstained and a.confident]
+    confident_right = np.mean([i.answerable and answer_correct(i, a.text) for i, a in confident])
+    unanswerable_confident = np.mean([not a.abstained and a.confident for _, a in unanswerable])
     assert contains >= 0.58, contains
-    assert f1 >= 0.50, f1
-    assert refused <= 0.22, refused
-    assert refused_unanswerable >= 0.15, refused_unanswerable
+    assert f1 >= 0.48, f1
+    assert refused <= 0.16, refused
+    assert refused_unanswerable >= 0.24, refused_unanswerable
+    assert confident_right >= 0.78 and len(confident) >= 10, (confident_right, len(confident))
+    assert unanswerable_confident <= 0.10, unanswerable_confident
 
 
 def test_confidence_orders_answers(holdout_answers):

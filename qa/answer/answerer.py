@@ -2,9 +2,11 @@
 
 The candidates (qa/answer/candidates.py) get the probability that they answer from the fitted model
 (qa/answer/scorer.py); the best one's short answer is chosen among its spans (qa/answer/short_answer.py).
-With the reader (qa/answer/reader/), the best candidates are read with the question and the reader
-decides whether they answer; which sentence, the scorer where it would answer too. One calibrated
-confidence comes with every answer; below the fitted threshold the answer is refused.
+By default, when a reader is at hand (qa/answer/reader/), it reads the best sentence's window with the
+question once: its span ranker picks the short answer and its verdict decides whether to answer and how
+surely. With the reader on, the best candidates are read and the reader decides whether they answer;
+which sentence, the scorer where it would answer too. One calibrated confidence comes with every answer;
+below the fitted threshold the answer is refused.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from ..text.vntext import sentence_spans
 from ..text.vocabulary import METADATA_NAMES
 from .candidates import CANDIDATE_HITS, ELABORATION, Candidate, CandidateFinder, adjacent
 from .question import Question
-from .reader.reader import Reader, Reading, build_windows, candidate_order, window_features
+from .reader.reader import SPAN_CUT_OFF, Reader, Reading, SpanReading, build_windows, candidate_order, window_features
 from .scorer import MODEL_PATH, READ_SPAN_FEATURES, AnswerModel, default_model, score_candidates
 from .short_answer import best_span, reader_columns, span_candidates
 from .summary import summarise
@@ -72,28 +74,33 @@ class Answerer:
 
     def best_span(self, q: Question, article: Article, s: int, e: int) -> tuple[int, int]:
         """The short answer inside article.text[s:e]: with a reader that has a span ranker, ranked with what the
-        reader reads in the sentence's window (README, "The short answer"); else by the span model alone."""
+        reader reads in the sentence's window (README, "The reader"); else by the span model alone."""
         reader = self.span_reader() if self.span_reader is not None else None
         if reader is None or reader.span_ranker is None:
             return best_span(self.model.span, q, article.text, s, e)
-        options, rows = self.read_span_options(q, article, s, e, reader)
+        return self.read_span(q, article, s, e, reader)[0]
+
+    def read_span(self, q: Question, article: Article, s: int, e: int, reader: Reader) -> tuple[tuple[int, int], float, float]:
+        """The span the reader's span ranker puts first in article.text[s:e], the reader's score of it, and the
+        reader's probability that the sentence's window answers."""
+        options, rows, reading = self.read_span_options(q, article, s, e, reader)
         if not options:
-            return s, e
-        _, a, b, _ = options[int(np.argmax(reader.span_ranker.probability(rows)))]
-        return a, b
+            return (s, e), SPAN_CUT_OFF, reading.probability
+        top = int(np.argmax(reader.span_ranker.probability(rows)))
+        return (options[top][1], options[top][2]), float(reading.scores[top]), reading.probability
 
     def read_span_options(self, q: Question, article: Article, s: int, e: int,
-                          reader: Reader) -> tuple[list[tuple[str, int, int, np.ndarray]], np.ndarray]:
-        """The span options of article.text[s:e] and their rows of READ_SPAN_FEATURES: each one's span features
-        and what `reader` reads of it in the sentence's window (the sentence and its neighbours, as the reader
-        reads candidates)."""
+                          reader: Reader) -> tuple[list[tuple[str, int, int, np.ndarray]], np.ndarray, SpanReading]:
+        """The span options of article.text[s:e], their rows of READ_SPAN_FEATURES (each one's span features and
+        what `reader` reads of it), and the reading of the sentence's window (the sentence and its neighbours, as
+        the reader reads candidates)."""
         options = span_candidates(q, article.text, s, e)
-        if not options:
-            return [], np.zeros((0, len(READ_SPAN_FEATURES)))
         window, = build_windows([0], [(article.id, s, e)], self.sentence_spans)
-        scores, best = reader.span_scores(q.text, article.title, article.text[window.start:window.end],
-                                          [(a - window.start, b - window.start) for _, a, b, _ in options])
-        return options, np.hstack([np.stack([f for *_, f in options]), reader_columns(scores, best)])
+        reading = reader.read_spans(q.text, article.title, article.text[window.start:window.end],
+                                    [(a - window.start, b - window.start) for _, a, b, _ in options])
+        if not options:
+            return [], np.zeros((0, len(READ_SPAN_FEATURES))), reading
+        return options, np.hstack([np.stack([f for *_, f in options]), reader_columns(reading.scores, reading.best)]), reading
 
     # -- answering --
     def answer(self, q: Question, ranked: list[tuple[Hit, float]], k: int = 5,
@@ -110,6 +117,10 @@ class Answerer:
         probabilities, best = score_candidates(self.model.sentence, candidates)
         if self.reader is not None and q.asked not in SCORER_ANSWERS:
             return self._answer_read(q, candidates, probabilities, best, hits, ranked, k)
+        reader = self.span_reader() if self.span_reader is not None else None
+        if (reader is not None and reader.verdict is not None and reader.span_ranker is not None
+                and candidates[best].kind == "sentence" and q.asked not in SCORER_ANSWERS):
+            return self._answer_checked(q, candidates, probabilities, best, hits, ranked, k, reader)
         confidence = float(probabilities[best])
         if confidence < self.model.answer_threshold:
             return self.refusal(q, hits, k, confidence)
@@ -117,14 +128,29 @@ class Answerer:
 
     def _answer_scored(self, q: Question, candidates: list[Candidate], probabilities: np.ndarray, best: int,
                        hits: list[Hit], ranked: list[tuple[Hit, float]], k: int, confidence: float | None = None,
-                       confident: bool | None = None) -> Answer:
+                       confident: bool | None = None, span_at: tuple[int, int] | None = None) -> Answer:
         """The scorer's best candidate as the answer, quoted with an adjacent sentence nearly as likely;
-        `confidence` and `confident`: the reader's, when it decided whether to answer."""
+        `confidence` and `confident`: the reader's, when it decided whether to answer; `span_at`: the short
+        answer, when already picked."""
         scored = float(probabilities[best])
         shown_with = [candidates[j] for j in adjacent(candidates, best, self.articles)
                       if probabilities[j] >= self.model.neighbour_ratio * scored]
         return self._compose(q, candidates[best], scored if confidence is None else confidence, hits, ranked, k,
-                             shown_with, confident=confident)
+                             shown_with, span_at=span_at, confident=confident)
+
+    def _answer_checked(self, q: Question, candidates: list[Candidate], probabilities: np.ndarray, best: int,
+                        hits: list[Hit], ranked: list[tuple[Hit, float]], k: int, reader: Reader) -> Answer:
+        """The default with a reader: the scorer's sentence, its short answer picked with the reader, and the
+        reader's verdict (Verdict) on whether to answer and how surely, from the scorer's probability, the
+        reader's for the sentence's window and its score of the short answer."""
+        sentence = candidates[best]
+        article = self.articles[sentence.article_id]
+        span_at, span_score, window_probability = self.read_span(q, article, sentence.start, sentence.end, reader)
+        answers, confidence, confident = reader.verdict.decide(float(probabilities[best]), window_probability, span_score)
+        if not answers:
+            return self.refusal(q, hits, k, confidence)
+        return self._answer_scored(q, candidates, probabilities, best, hits, ranked, k, confidence=confidence,
+                                   confident=confident, span_at=span_at)
 
     def read(self, q: Question, candidates: list[Candidate], reader: "Reader | None" = None) -> list[Reading]:
         """The reader's verdict on windows around the best candidates (scorer order), in that order; with its

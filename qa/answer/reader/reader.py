@@ -151,6 +151,47 @@ class Combiner:
                    float(data["intercept"]))
 
 
+# How `ask` decides by default, when the scorer's best candidate is a sentence and this reader has read its
+# window (qa/answer/answerer.py): whether to answer, from the scorer's probability and the reader's for that
+# window; how sure to be, from those and the reader's score of the short answer picked. Two logistic models,
+# fitted with their thresholds on question sets neither the reader nor the scorer was fitted on
+# (`qa train-reader --answer-with`); the features each one uses were chosen out of fold (README, "The reader").
+ANSWER_FEATURES = ("scorer_logit", "reader_logit")
+CONFIDENT_FEATURES = ("scorer_logit", "reader_logit", "reader_span_score")
+
+
+def verdict_features(scorer_probability: float, reader_probability: float, span_score: float) -> dict[str, float]:
+    return {"scorer_logit": _logit(scorer_probability), "reader_logit": _logit(reader_probability),
+            "reader_span_score": max(float(span_score), -20.0)}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """answer: P(the answer holds the gold), for refusing below answer_threshold; confident: the same
+    probability with the span's score too, shown as the confidence, confident at or above confident_threshold."""
+
+    answer: Linear
+    confident: Linear
+    answer_threshold: float
+    confident_threshold: float
+
+    def decide(self, scorer_probability: float, reader_probability: float, span_score: float) -> tuple[bool, float, bool]:
+        """(answers, confidence shown, confident)."""
+        values = verdict_features(scorer_probability, reader_probability, span_score)
+        answers = self.answer.probability(np.array([[values[n] for n in ANSWER_FEATURES]]))[0] >= self.answer_threshold
+        confidence = float(self.confident.probability(np.array([[values[n] for n in CONFIDENT_FEATURES]]))[0])
+        return bool(answers), confidence, confidence >= self.confident_threshold
+
+    def to_dict(self) -> dict:
+        return {"answer": self.answer.to_dict(), "confident": self.confident.to_dict(),
+                "answer_threshold": round(self.answer_threshold, 6), "confident_threshold": round(self.confident_threshold, 6)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Verdict":
+        return cls(Linear.from_dict(data["answer"], ANSWER_FEATURES), Linear.from_dict(data["confident"], CONFIDENT_FEATURES),
+                   float(data["answer_threshold"]), float(data["confident_threshold"]))
+
+
 # ---- inputs -------------------------------------------------------------------------------------------
 @dataclass
 class Encoded:
@@ -303,12 +344,15 @@ class Reader:
         self.combiner = Combiner.from_dict(spec.info["combiner"]) if "combiner" in spec.info else None
         # the span ranker fitted with this reader's span scores (`qa train-reader --span-with`): how `ask` picks the
         # short answer inside the chosen sentence when it has one
+        # how `ask` uses this reader by default (`qa train-reader --answer-with`): the span ranker that picks the short
+        # answer inside the chosen sentence, and the verdict on whether to answer and how surely
         try:
             self.span_ranker = (Linear.from_dict(spec.info["span_ranker"], READ_SPAN_FEATURES)
                                 if "span_ranker" in spec.info else None)
-        except (ValueError, KeyError) as exc:
-            raise ModelError(f"the span ranker in {model_file} cannot be used ({exc}); refit it with "
-                             f"`qa train-reader --span-only --span-with QUESTIONS[:FOLDER] --out {Path(model_file).parent}`") from None
+            self.verdict = Verdict.from_dict(spec.info["verdict"]) if "verdict" in spec.info else None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"the span ranker or verdict in {model_file} cannot be used ({exc}); refit them with "
+                             f"`qa train-reader --answer-only --answer-with QUESTIONS[:FOLDER] --out {Path(model_file).parent}`") from None
         self.answer_threshold = float(spec.thresholds["answer"])
         self.confident_threshold = float(spec.thresholds["confident"])
         self._lock = threading.Lock()
@@ -324,10 +368,11 @@ class Reader:
             probabilities = self.net.window_probabilities(self._torch.stack([p.relevance for p in passes])).tolist()
         return [(p, best_span(x.start, x.end, x.encoded)) for p, x in zip(probabilities, passes)]
 
-    def span_scores(self, question: str, title: str, text: str, spans: list[tuple[int, int]]) -> tuple[np.ndarray, float]:
-        """What the span head says of each (start, end) span of `text` as the answer: its start logit at the
-        span's first token plus its end logit at its last (-30 for a span cut off the input), and the best
-        score of any span of `text` (the one `read` would give)."""
+    def read_spans(self, question: str, title: str, text: str, spans: list[tuple[int, int]]) -> "SpanReading":
+        """One window read with the question: the probability that it answers (as `read` gives it for a window
+        read alone) and what the span head says of each (start, end) span of `text` as the answer: its start
+        logit at the span's first token plus its end logit at its last (SPAN_CUT_OFF for a span cut off the
+        input), with the best score of any span of `text` (the one `read` would give)."""
         x, = self._forward(question, [(title, text)])
         n = len(x.encoded.offsets)
         starts = x.start[x.encoded.window_from:x.encoded.window_from + n]
@@ -339,7 +384,9 @@ class Reader:
             if first is not None and last is not None and first <= last and x.encoded.offsets[last][1] >= b:
                 scores[k] = float(starts[first] + ends[last])
         best = best_span(x.start, x.end, x.encoded)
-        return scores, (best[1] if best else float(scores.max(initial=SPAN_CUT_OFF)))
+        with self._lock, self._torch.inference_mode():
+            probability = float(self.net.window_probabilities(x.relevance[None])[0])
+        return SpanReading(probability, scores, best[1] if best else float(scores.max(initial=SPAN_CUT_OFF)))
 
     def _forward(self, question: str, items: list[tuple[str, str]]) -> list["_Pass"]:
         """One forward pass per (title, window text) with the question: the relevance logit and the span head's
@@ -373,6 +420,15 @@ class _Pass:
 
 
 SPAN_CUT_OFF = -30.0  # the span head's score of a span the input does not hold
+
+
+@dataclass(frozen=True)
+class SpanReading:
+    """What the reader says of one window and of the given spans in it (Reader.read_spans)."""
+
+    probability: float  # that the window answers the question
+    scores: np.ndarray  # the span head's score of each span
+    best: float  # the best score of any span of the window
 
 
 def quantise_linear_layers(net):
