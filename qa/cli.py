@@ -93,10 +93,10 @@ def _passed(rest: list[str]) -> list[str]:
 
 def _reader_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reader", default="search", metavar="search|on|off|MODEL.json",
-                   help="search (default): the shipped reader orders search results, the candidate scorer answers "
-                        "with its confident threshold (see the README); on: the reader also decides refusal and "
-                        "confidence, the scorer still picks the sentence where it would answer; off: no reader; or a "
-                        "reader model file from `qa train-reader` (as on)")
+                   help="search (default): the shipped reader orders search results, and reads the sentence the "
+                        "candidate scorer picks to choose the short answer and decide refusal and confidence (see the "
+                        "README); on: the reader reads five windows and decides, the scorer still picks the sentence "
+                        "where it would answer; off: no reader; or a reader model file from `qa train-reader` (as on)")
 
 
 def _reader_choice(value: str):

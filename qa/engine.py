@@ -185,7 +185,7 @@ class Engine:
         self.articles = stored.articles
         self.chunks = stored.chunks
         self.embedder = embedder or get_embedder(self.manifest["model"]["id"])
-        self.reader = reader  # what ask answers with (None: the candidate scorer alone)
+        self.reader = reader  # what ask decides with over five windows (None: the scorer's sentence, checked as below)
         # what search() orders passages with (and ask picks its short answer with): the same reader, or
         # (reader="search") the model file, loaded when first needed: opening an index never imports torch
         self.search_reader = search_reader if search_reader is not None else reader
@@ -207,8 +207,9 @@ class Engine:
     def load(cls, index_dir: str | Path = "index", *, model: str | None = None, reader: bool | str | Path = "search",
              llm: "str | LLMConfig | LLMAnswerer | None" = None) -> "Engine":
         """Open an index. `model`, when given, must be the model the index was built with. `reader`: "search"
-        (the default, as measured in the README) orders search() results with the shipped reader and answers
-        with the candidate scorer alone; True ("on") lets the reader decide refusal and confidence too (the scorer
+        (the default, as measured in the README) orders search() results with the shipped reader, and ask answers
+        with the candidate scorer's sentence, the reader reading it for the short answer and its verdict on
+        refusal and confidence; True ("on") lets the reader decide over five windows (the scorer
         still picks the sentence where it would answer, see Answerer); False ("off") uses no
         reader; a path
         names another reader model file (`qa train-reader --out`). `llm`: an OpenAI-compatible server's URL

@@ -65,8 +65,8 @@ def serve(index: str = "index", host: str = "127.0.0.1", port: int = 7860, auth:
     if not _is_loopback(host) and credentials is None:
         print(f"qa: warning: serving on {host} without a login; anyone who can reach it can use it "
               "(add --auth user:password)", file=sys.stderr)
-    try:  # load the embedding model now rather than on the first question
-        engine.search("khởi động", k=1, rerank=False)  # retrieval warmed; the reader loads when first asked
+    try:  # load the embedding model and the reader (which reads every answer) now rather than on the first question
+        engine.ask("khởi động", k=1)
     except QAError:
         pass
     holder = EngineHolder(engine, index)
