@@ -190,10 +190,10 @@ class Engine:
         # (reader="search") the model file, loaded when first needed: opening an index never imports torch
         self.search_reader = search_reader if search_reader is not None else reader
         self.llm = llm  # answers from a language model, checked against the passages (None: extractive only)
-        # the short answer inside the chosen sentence is picked with the reader when there is one (the search reader,
-        # loaded on the first answer or search that needs it)
-        self.answerer = Answerer(self.articles, stored.sentences, reader=reader,
-                                 span_reader=self._loaded_reader if self.search_reader is not None else None)
+        # the scorer's sentence is read with the search reader when there is one (loaded on the first answer or
+        # search that needs it): the short answer and the verdict on it (looked up each time: a reloaded index
+        # is given the server's search reader after it is made)
+        self.answerer = Answerer(self.articles, stored.sentences, reader=reader, sentence_reader=self._loaded_reader)
         self.mentions = ArticleText(self.articles)  # what unmentioned() checks the term counts against
         # questions typed without diacritics get them back, as this index's passages spell them
         self.speller = QuestionSpeller(lambda: DiacriticRestorer.from_index(self.backend.document_frequency,

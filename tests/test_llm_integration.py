@@ -73,7 +73,8 @@ def plain():
 def with_llm(server, plain):
     """The shipped index with the scripted model; answers fail over fast (1 s backoff at most)."""
     answerer = LLMAnswerer(LLMConfig(server.url, timeout=5, backoff=0.05))
-    yield Engine(plain._stored, plain.index_dir, plain.embedder, reader=plain.reader, llm=answerer)
+    yield Engine(plain._stored, plain.index_dir, plain.embedder, reader=plain.reader, llm=answerer,
+                 search_reader=plain.search_reader)
     answerer.close()
 
 
@@ -173,7 +174,7 @@ def test_a_server_that_is_down_or_slow_falls_back_on_time(plain, llm):
         if script:
             llm.script(script)
         answerer = LLMAnswerer(LLMConfig(url, timeout=1.0, backoff=0.05))
-        engine = Engine(plain._stored, plain.index_dir, plain.embedder, llm=answerer)
+        engine = Engine(plain._stored, plain.index_dir, plain.embedder, llm=answerer, search_reader=plain.search_reader)
         started = time.monotonic()
         answer = engine.ask(QUESTION)
         assert time.monotonic() - started < limit

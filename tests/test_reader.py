@@ -210,6 +210,19 @@ def test_by_default_the_reader_orders_search_and_checks_the_scorers_answer():
     assert checked >= 20 and read_differently >= 1  # exercised, and the reader changed some short answers
 
 
+@pytest.mark.slow
+def test_an_engine_given_a_search_reader_later_reads_its_answers_with_it():
+    """The chat server's reloaded index gets the server's search reader after it is made
+    (qa/web/serving.py): its answers are then the default's, not the scorer's alone."""
+    import qa
+    from qa.answer.reader.reader import shipped_reader
+
+    default, reloaded = qa.load(INDEX), qa.load(INDEX, reader=False)
+    reloaded.search_reader = shipped_reader()
+    for item in read_items(REPO / "eval" / "news-holdout.jsonl")[:8]:
+        assert reloaded.ask(item.question) == default.ask(item.question), item.question
+
+
 def test_read_spans_gives_the_span_heads_own_scores():
     """Reader.read_spans: the span `read` finds scores the best, and the window's probability is `read`'s; a
     span the input does not hold scores the floor; spans are scored at their tokens' edges, so a span and the

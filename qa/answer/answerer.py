@@ -36,16 +36,17 @@ class Answerer:
     """Turns ranked passages into an Answer; holds the articles, their sentences and the model."""
 
     def __init__(self, articles: dict[str, Article], sentences: SentenceTable, model: AnswerModel | None = None,
-                 reader: "Reader | None" = None, span_reader: "Callable[[], Reader | None] | None" = None):
+                 reader: "Reader | None" = None, sentence_reader: "Callable[[], Reader | None] | None" = None):
         self.articles = articles
         self.sentences = sentences
         self._model = model
         # the reader (qa/answer/reader/) reads the best candidates with the question and decides; without it the
         # candidate scorer's probabilities do
         self.reader = reader
-        # the reader that helps pick the short answer inside the chosen sentence (its span ranker), given when first
-        # needed (the engine loads it on the first answer); None: the span model alone
-        self.span_reader = span_reader if span_reader is not None else (lambda: reader) if reader is not None else None
+        # what gives the reader that reads the scorer's chosen sentence, for its short answer (the span ranker) and
+        # the verdict on it, when first needed (the engine loads it on the first answer); giving None, or no
+        # sentence_reader: the span model and the scorer's threshold alone
+        self.sentence_reader = sentence_reader if sentence_reader is not None else lambda: reader
         self.finder = CandidateFinder(articles, sentences)
 
     @property
@@ -75,7 +76,7 @@ class Answerer:
     def best_span(self, q: Question, article: Article, s: int, e: int) -> tuple[int, int]:
         """The short answer inside article.text[s:e]: with a reader that has a span ranker, ranked with what the
         reader reads in the sentence's window (README, "The reader"); else by the span model alone."""
-        reader = self.span_reader() if self.span_reader is not None else None
+        reader = self.sentence_reader()
         if reader is None or reader.span_ranker is None:
             return best_span(self.model.span, q, article.text, s, e)
         return self.read_span(q, article, s, e, reader)[0]
@@ -117,7 +118,7 @@ class Answerer:
         probabilities, best = score_candidates(self.model.sentence, candidates)
         if self.reader is not None and q.asked not in SCORER_ANSWERS:
             return self._answer_read(q, candidates, probabilities, best, hits, ranked, k)
-        reader = self.span_reader() if self.span_reader is not None else None
+        reader = self.sentence_reader()
         if (reader is not None and reader.verdict is not None and reader.span_ranker is not None
                 and candidates[best].kind == "sentence" and q.asked not in SCORER_ANSWERS):
             return self._answer_checked(q, candidates, probabilities, best, hits, ranked, k, reader)

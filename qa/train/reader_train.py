@@ -818,7 +818,7 @@ def verdict_rows(model_file: Path, specs: list[str], quiet: bool = False) -> lis
         name, items, folder = load_set(spec)
         engine = Engine.load(index_for(folder, Path(CACHE_DIR), True), reader=False)
         answerer = Answerer(engine.articles, engine.answerer.sentences,
-                            model=replaced(engine.answerer.model, answer_threshold=0.0), span_reader=lambda: reader)
+                            model=replaced(engine.answerer.model, answer_threshold=0.0), sentence_reader=lambda: reader)
         for ex in collect(name, engine, items):
             q = ex.question
             if (not ex.candidates or q.asked in SCORER_ANSWERS or q.asked == "summary" or engine._says_nothing_indexed(q)
