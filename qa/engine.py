@@ -186,7 +186,7 @@ class Engine:
         self.chunks = stored.chunks
         self.embedder = embedder or get_embedder(self.manifest["model"]["id"])
         self.reader = reader  # what ask decides with over five windows (None: the scorer's sentence, checked as below)
-        # what search() orders passages with (and ask picks its short answer with): the same reader, or
+        # what search() orders passages with (and ask reads the scorer's sentence with): the same reader, or
         # (reader="search") the model file, loaded when first needed: opening an index never imports torch
         self.search_reader = search_reader if search_reader is not None else reader
         self.llm = llm  # answers from a language model, checked against the passages (None: extractive only)

@@ -342,8 +342,6 @@ class Reader:
             net = quantise_linear_layers(net)
         self.net = net
         self.combiner = Combiner.from_dict(spec.info["combiner"]) if "combiner" in spec.info else None
-        # the span ranker fitted with this reader's span scores (`qa train-reader --span-with`): how `ask` picks the
-        # short answer inside the chosen sentence when it has one
         # how `ask` uses this reader by default (`qa train-reader --answer-with`): the span ranker that picks the short
         # answer inside the chosen sentence, and the verdict on whether to answer and how surely
         try:

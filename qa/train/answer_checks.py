@@ -1,0 +1,210 @@
+"""How `ask` uses a written reader by default, fitted on question sets the reader was not trained on
+(`qa train-reader --answer-with`, README "The reader"): the span ranker that picks the short answer inside
+the candidate scorer's sentence with the reader's span scores, and the verdict on whether to answer and how
+surely. Both are written into the reader's model file with their out-of-fold validation and the sets'
+provenance; the rows are collected through the Engine exactly as `ask` reads them.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..answer.reader.reader import ReaderModelFile
+from .reader_data import load_set
+from .reader_train import choose_thresholds, lowest_precise, set_provenance
+
+
+def span_ranker_groups(model_file: Path, specs: list[str], quiet: bool = False) -> list[dict]:
+    """For each answerable question of the sets, each retrieved sentence that holds a gold answer (as `qa fit`
+    fits the span model on): its span options' rows of READ_SPAN_FEATURES as `ask` computes them with this
+    reader, each option's token F1 against the gold answers, and the question's set and article (the folds)."""
+    from ..answer.reader.reader import Reader
+    from ..engine import Engine
+    from ..evaluate import span_f1
+    from .fit import CACHE_DIR, collect, index_for
+
+    reader = Reader(model_file)
+    groups = []
+    for spec in specs:
+        name, items, folder = load_set(spec)
+        engine = Engine.load(index_for(folder, Path(CACHE_DIR), True), reader=False)
+        for ex in collect(name, engine, [item for item in items if item.answerable]):
+            for candidate, positive in zip(ex.candidates, ex.labels):
+                if not positive or candidate.kind != "sentence":
+                    continue
+                article = engine.articles[candidate.article_id]
+                options, rows, _ = engine.answerer.read_span_options(ex.question, article, candidate.start, candidate.end,
+                                                                  reader)
+                if options:
+                    groups.append({"set": name, "group": ex.group, "rows": rows,
+                                   "f1": np.array([span_f1(article.text[a:b], ex.item.answers) for _, a, b, _ in options])})
+        if not quiet:
+            print(f"  span ranker rows of {name}: {sum(g['set'] == name for g in groups)} sentences", file=sys.stderr)
+    return groups
+
+
+def fit_span_ranker(groups: list[dict], folds: int = 5) -> tuple[dict, dict]:
+    """The span ranker over READ_SPAN_FEATURES (pairwise, as `qa fit` fits the span model), and per set the
+    out-of-fold token F1 of the span it ranks first (folds grouped by article) beside the shipped span model's."""
+    from sklearn.model_selection import GroupKFold
+
+    from ..answer.scorer import READ_SPAN_FEATURES, SPAN_FEATURES, default_model
+    from .fit import SPAN_C, _fit_pairwise, ranks_spans
+
+    def fitted(idx):
+        return _fit_pairwise([(groups[i]["rows"], groups[i]["f1"]) for i in idx], READ_SPAN_FEATURES, SPAN_C)
+
+    plain = default_model().span
+    articles = np.array([g["group"] for g in groups])
+    chosen = np.full(len(groups), np.nan)  # out of fold; NaN where the other folds teach nothing (tiny sets)
+    if len(set(articles)) >= 2:
+        for train_idx, test_idx in GroupKFold(n_splits=min(folds, len(set(articles)))).split(articles, groups=articles):
+            if any(ranks_spans(groups[i]["f1"]) for i in train_idx):
+                ranker = fitted(train_idx)
+                for i in test_idx:
+                    chosen[i] = groups[i]["f1"][int(np.argmax(ranker.probability(groups[i]["rows"])))]
+    validation = {}
+    for name in dict.fromkeys(g["set"] for g in groups):
+        idx = [i for i, g in enumerate(groups) if g["set"] == name and not np.isnan(chosen[i])]
+        if not idx:
+            continue
+        before = [groups[i]["f1"][int(np.argmax(plain.probability(groups[i]["rows"][:, :len(SPAN_FEATURES)])))] for i in idx]
+        validation[name] = {"sentences": len(idx), "span_f1_span_model": round(float(np.mean(before)), 3),
+                            "span_f1_with_reader": round(float(np.mean(chosen[idx])), 3)}
+    return fitted(np.arange(len(groups))).to_dict(), validation
+
+
+def add_answer_checks(model_file: Path, specs: list[str], quiet: bool = False) -> dict:
+    """Fit how `ask` uses a written reader by default, on question sets it was not trained on, and write them
+    into its model file with their out-of-fold validation and the sets' provenance: the span ranker, then
+    (answering with it) the verdict."""
+    from .fit import ranks_spans
+
+    spec = ReaderModelFile.read(model_file)
+    trained_on = {(d["set"], d["questions_sha256"]) for d in spec.info.get("data", [])}
+    provenance = [set_provenance(name, Path(x.partition(":")[0]), folder) for x in specs for name, _, folder in [load_set(x)]]
+    seen = [p["set"] for p in provenance if (p["set"], p["questions_sha256"]) in trained_on]
+    if seen:
+        print(f"qa train-reader: warning: the reader was trained on {', '.join(seen)}; it reads those better than new "
+              f"articles, so what is fitted there will lean on it too much", file=sys.stderr)
+    groups = span_ranker_groups(model_file, specs, quiet)
+    if not any(ranks_spans(g["f1"]) for g in groups):
+        raise SystemExit("qa train-reader: no span training pairs in the --answer-with sets (no gold answer in a "
+                         "retrieved sentence among other spans)")
+    ranker, span_validation = fit_span_ranker(groups)
+    spec.info["span_ranker"] = ranker
+    spec.info["span_ranker_validation"] = span_validation
+    spec.info["answer_checks_on"] = provenance
+    spec.info.pop("verdict", None)
+    spec.write(model_file)
+    rows = verdict_rows(model_file, specs, quiet)
+    if {r["right"] for r in rows} != {True, False} or len({r["group"] for r in rows}) < 2:
+        raise SystemExit("qa train-reader: the --answer-with sets need right and wrong answers on at least two articles "
+                         "to fit the verdict")
+    verdict, verdict_validation = fit_verdict(rows)
+    spec = ReaderModelFile.read(model_file)
+    spec.info["verdict"] = verdict
+    spec.info["verdict_validation"] = verdict_validation
+    spec.write(model_file)
+    return {"span_ranker": span_validation, "verdict": verdict_validation,
+            "thresholds": {k: verdict[k] for k in ("answer_threshold", "confident_threshold")}}
+
+
+def verdict_rows(model_file: Path, specs: list[str], quiet: bool = False) -> list[dict]:
+    """Per question of the sets (answerable or not) on which `ask`'s default would consult the verdict (its
+    scorer's best candidate a sentence; not a question about the page, a summary, or one naming what no
+    article holds, which other rules decide): the verdict's features as `ask` computes them with this reader
+    and its span ranker, whether the answer it would give holds a gold answer, and its set and article."""
+    from dataclasses import replace as replaced
+
+    from ..answer.answerer import SCORER_ANSWERS, Answerer
+    from ..answer.question import unmentioned
+    from ..answer.reader.reader import Reader, verdict_features
+    from ..answer.scorer import score_candidates
+    from ..engine import Engine
+    from ..evaluate import answer_correct
+    from .fit import CACHE_DIR, collect, index_for
+
+    reader = Reader(model_file)
+    reader.verdict = None  # the answers the verdict is fitted on are the ones it decides about: never refused
+    rows = []
+    for spec in specs:
+        name, items, folder = load_set(spec)
+        engine = Engine.load(index_for(folder, Path(CACHE_DIR), True), reader=False)
+        answerer = Answerer(engine.articles, engine.answerer.sentences,
+                            model=replaced(engine.answerer.model, answer_threshold=0.0), sentence_reader=lambda: reader)
+        for ex in collect(name, engine, items):
+            q = ex.question
+            if (not ex.candidates or q.asked in SCORER_ANSWERS or q.asked == "summary" or engine._says_nothing_indexed(q)
+                    or unmentioned(q, engine.backend.document_frequency, engine.mentions)):
+                continue
+            probabilities, best = score_candidates(answerer.model.sentence, ex.candidates)
+            sentence = ex.candidates[best]
+            if sentence.kind != "sentence":
+                continue
+            article = engine.articles[sentence.article_id]
+            _, span_score, window_probability = answerer.read_span(q, article, sentence.start, sentence.end, reader)
+            answer = answerer.answer(q, ex.ranked, candidates=ex.candidates)
+            rows.append({"set": name, "group": ex.group, "answerable": ex.item.answerable,
+                         "right": bool(ex.item.answerable and answer_correct(ex.item, answer.text)),
+                         "features": verdict_features(float(probabilities[best]), window_probability, span_score)})
+        if not quiet:
+            print(f"  verdict rows of {name}: {sum(r['set'] == name for r in rows)} questions", file=sys.stderr)
+    return rows
+
+
+def fit_verdict(rows: list[dict], folds: int = 5) -> tuple[dict, dict]:
+    """The verdict's two logistic models and their thresholds, chosen out of fold (folds grouped by article):
+    refusal, the highest threshold of the answer model refusing ≤ 8 % of answerable questions; confident, the
+    lowest of the confident model above which answers were right ≥ 90 % of the time. Per set, what those
+    thresholds did out of fold."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    from ..answer.reader.reader import ANSWER_FEATURES, CONFIDENT_FEATURES, Verdict
+    from ..answer.scorer import Linear
+
+    y = np.array([r["right"] for r in rows], dtype=int)
+    groups = np.array([r["group"] for r in rows])
+
+    def fitted(names, idx):
+        x = np.array([[rows[i]["features"][n] for n in names] for i in idx], dtype=float)
+        mean, scale = x.mean(axis=0), x.std(axis=0)
+        scale[scale == 0] = 1.0
+        model = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, y[idx])
+        return Linear(names, mean, scale, model.coef_[0].astype(float), float(model.intercept_[0]))
+
+    def probabilities(model, idx):
+        return model.probability(np.array([[rows[i]["features"][n] for n in model.features] for i in idx], dtype=float))
+
+    answer_oof, confident_oof = np.zeros(len(rows)), np.zeros(len(rows))
+    for train_idx, test_idx in GroupKFold(n_splits=min(folds, len(set(groups)))).split(y, y, groups):
+        if len(set(y[train_idx])) < 2:
+            continue
+        answer_oof[test_idx] = probabilities(fitted(ANSWER_FEATURES, train_idx), test_idx)
+        confident_oof[test_idx] = probabilities(fitted(CONFIDENT_FEATURES, train_idx), test_idx)
+    answer_threshold = choose_thresholds([{"p": p, "answerable": r["answerable"], "window_right": r["right"]}
+                                          for p, r in zip(answer_oof, rows)])["answer"]
+    confident_threshold = lowest_precise([{"p": p, "right": r["right"]} for p, r in zip(confident_oof, rows)], 0.0, "right")
+    everything = np.arange(len(rows))
+    verdict = Verdict(fitted(ANSWER_FEATURES, everything), fitted(CONFIDENT_FEATURES, everything),
+                      answer_threshold, confident_threshold)
+    validation = {}
+    for name in dict.fromkeys(r["set"] for r in rows):
+        idx = [i for i, r in enumerate(rows) if r["set"] == name]
+        answerable = [i for i in idx if rows[i]["answerable"]]
+        unanswerable = [i for i in idx if not rows[i]["answerable"]]
+        answered = [i for i in idx if answer_oof[i] >= answer_threshold]
+        confident = [i for i in answered if confident_oof[i] >= confident_threshold]
+        validation[name] = {
+            "questions": len(idx), "answerable": len(answerable),
+            "right": round(sum(rows[i]["right"] for i in answered) / max(1, len(answerable)), 3),
+            "refused_answerable": round(sum(answer_oof[i] < answer_threshold for i in answerable) / max(1, len(answerable)), 3),
+            "refused_unanswerable": round(sum(answer_oof[i] < answer_threshold for i in unanswerable) / max(1, len(unanswerable)), 3),
+            "confident_right": round(sum(rows[i]["right"] for i in confident) / max(1, len(confident)), 3),
+            "right_and_confident": round(sum(rows[i]["right"] for i in confident) / max(1, len(answerable)), 3),
+            "unanswerable_confident": round(sum(not rows[i]["answerable"] for i in confident) / max(1, len(unanswerable)), 3),
+        }
+    return verdict.to_dict(), validation
