@@ -41,6 +41,9 @@ SPAN_FEATURES = (
 # The span ranker that reads with the reader (qa/answer/reader/, its model file's "span_ranker"): the span
 # features above and what the reader's span head says of each span (qa/answer/short_answer.py, reader_columns).
 READ_SPAN_FEATURES = SPAN_FEATURES + ("reader_span_score", "reader_span_margin", "reader_best_span")
+# The reader's span scores as features are floored here (the span ranker's and the verdict's): a span cut off
+# the reader's input scores far lower still, and only its being the lowest matters.
+READER_SCORE_FLOOR = -20.0
 
 
 def feature_vector(values: dict[str, float], names: tuple[str, ...]) -> np.ndarray:

@@ -12,7 +12,7 @@ from ..text.vntext import fold
 from . import spans as span_kinds
 from .matching import counts_asked, dated_codes, proximity, question_anchors, spans_of, strongly_typed
 from .question import Question
-from .scorer import SPAN_FEATURES, Linear, feature_vector
+from .scorer import READER_SCORE_FLOOR, SPAN_FEATURES, Linear, feature_vector
 
 # The kinds of span a candidate may be: the registry's (qa/answer/spans.py), the clause after the question's
 # own words, the whole sentence. Each is a feature of its own ("kind_date", ...).
@@ -111,7 +111,7 @@ def reader_columns(scores: np.ndarray, best: float) -> np.ndarray:
     best span the reader reads anywhere in the window, and whether it is the best of the options (scores
     floored: a span cut off the reader's input has the lowest)."""
     scores = np.asarray(scores, dtype=float)
-    return np.column_stack([np.maximum(scores, -20.0), np.maximum(scores - best, -20.0),
+    return np.column_stack([np.maximum(scores, READER_SCORE_FLOOR), np.maximum(scores - best, READER_SCORE_FLOOR),
                             (scores >= scores.max(initial=-np.inf) - 1e-6).astype(float)])
 
 

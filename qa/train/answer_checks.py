@@ -160,21 +160,17 @@ def fit_verdict(rows: list[dict], folds: int = 5) -> tuple[dict, dict]:
     refusal, the highest threshold of the answer model refusing ≤ 8 % of answerable questions; confident, the
     lowest of the confident model above which answers were right ≥ 90 % of the time. Per set, what those
     thresholds did out of fold."""
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
     from ..answer.reader.reader import ANSWER_FEATURES, CONFIDENT_FEATURES, Verdict
-    from ..answer.scorer import Linear
+    from .fit import _fit_linear
 
     y = np.array([r["right"] for r in rows], dtype=int)
     groups = np.array([r["group"] for r in rows])
 
     def fitted(names, idx):
         x = np.array([[rows[i]["features"][n] for n in names] for i in idx], dtype=float)
-        mean, scale = x.mean(axis=0), x.std(axis=0)
-        scale[scale == 0] = 1.0
-        model = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, y[idx])
-        return Linear(names, mean, scale, model.coef_[0].astype(float), float(model.intercept_[0]))
+        return _fit_linear(x, y[idx], np.ones(len(idx)), names, 1.0)
 
     def probabilities(model, idx):
         return model.probability(np.array([[rows[i]["features"][n] for n in model.features] for i in idx], dtype=float))

@@ -26,7 +26,7 @@ import numpy as np
 
 from ...errors import ModelError
 from ...text.vntext import canonical
-from ..scorer import READ_SPAN_FEATURES, Linear
+from ..scorer import READ_SPAN_FEATURES, READER_SCORE_FLOOR, Linear
 
 MODEL_DIR = Path(__file__).parents[2] / "models"  # qa/models
 MODEL_FILE = MODEL_DIR / "reader.json"
@@ -162,7 +162,7 @@ CONFIDENT_FEATURES = ("scorer_logit", "reader_logit", "reader_span_score")
 
 def verdict_features(scorer_probability: float, reader_probability: float, span_score: float) -> dict[str, float]:
     return {"scorer_logit": _logit(scorer_probability), "reader_logit": _logit(reader_probability),
-            "reader_span_score": max(float(span_score), -20.0)}
+            "reader_span_score": max(float(span_score), READER_SCORE_FLOOR)}
 
 
 @dataclass(frozen=True)
