@@ -269,10 +269,50 @@ def test_window_always_contains_the_span():
     assert a <= start and start + 9 <= b and b - a <= MAX_EXCERPT
 
 
+def test_a_list_quote_goes_on_past_the_first_item_of_a_long_sentence():
+    """A list question's quote starts at its first item and may be twice as long as other quotes: the items
+    that follow it are the answer too."""
+    text = ("Tại hội nghị, lãnh đạo thành phố cho biết " + "trong thời gian qua các cấp, các ngành đã nỗ lực, " * 5
+            + "nhưng hai thành phố vẫn đang phải tháo gỡ nhiều vấn đề như: vệ sinh môi trường, quá tải giao thông "
+            "vào giờ cao điểm trên các trục đường hướng tâm, ngập úng cục bộ khi có mưa lớn kéo dài ở khu vực nội đô, "
+            "thiếu trường học và cơ sở y tế ở các khu dân cư mới hình thành ven đô, ô nhiễm không khí vào mùa khô.")
+    items = ("quá tải giao thông", "ngập úng", "thiếu trường học", "ô nhiễm không khí")
+    start = text.index("vệ sinh")
+    a, b = excerpt_window(text, 0, len(text), (start, start + 18))
+    assert not all(item in text[a:b] for item in items)  # a quote of MAX_EXCERPT characters cannot hold them
+    a, b = excerpt_window(text, 0, len(text), (start, min(len(text), start + MAX_EXCERPT)), limit=2 * MAX_EXCERPT)
+    assert a <= start and b - a <= 2 * MAX_EXCERPT
+    assert all(item in text[a:b] for item in items)
+
+
+def test_numbers_are_counts_with_their_noun_and_never_the_parts_of_a_date():
+    from qa.answer.spans import dates, numbers
+
+    def texts(extract, sentence):
+        return [sentence[a:b] for a, b in extract(sentence)]
+
+    sentence = "Sáng 19/6, tỉnh khởi công dự án 320 tỷ đồng, khu neo đậu chứa được 800 tàu cá."
+    assert texts(numbers, sentence) == ["320 tỷ đồng", "800", "800 tàu", "800 tàu cá"]
+    sentence = "Năm học 2024–2025 có 11.862 thí sinh dự thi, năm 2024 có 42 bác sĩ và 3 người tử vong."
+    assert "2024–2025" in texts(dates, sentence) and "năm 2024" in texts(dates, sentence)
+    found = texts(numbers, sentence)
+    assert {"11.862", "11.862 thí sinh", "42 bác sĩ", "3 người"} <= set(found)
+    assert not any(t.startswith("2024") or t.startswith("2025") for t in found), found
+    assert "3 người tử" not in found  # a number with its unit is not extended
+    # a counted noun stops at a joining word: "5 và" is no count
+    assert texts(numbers, "có 5 và 7 đoàn") == ["5", "7", "7 đoàn"]
+
+
 def test_the_shipped_model_matches_the_code():
+    from qa.train.fit import feature_code_sha256
+
     model = AnswerModel.load()
     assert 0.0 < model.answer_threshold < model.confident_threshold <= 1.0
     assert model.info["trained_on"] and "news-train.jsonl" in model.info["command"]
+    # fitted by the code that computes its features now; else refit it (README: "qa fit ..."), then the reader's
+    # span ranker, verdict and combiner, which are fitted on its output (tests/test_reader.py checks those)
+    assert model.info.get("feature_code_sha256") == feature_code_sha256(), \
+        "qa/answer or qa/text changed since qa/models/answer-model.json was fitted: refit it with the README's qa fit command"
 
 
 def test_cli_ask_json(capsys):

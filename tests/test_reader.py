@@ -129,6 +129,17 @@ def test_the_shipped_model_file_names_its_data_and_weights():
     assert 0 < spec.thresholds["answer"] <= spec.thresholds["confident"] <= 1
 
 
+def test_what_is_fitted_on_the_scorers_output_was_fitted_on_the_shipped_scorer():
+    """The combiner, span ranker and verdict take the candidate scorer's probabilities and spans as input: after a
+    refit of qa/models/answer-model.json they are refitted too (README: --combine-only, then --answer-only)."""
+    from qa.answer.scorer import MODEL_PATH
+    from qa.train.reader_train import sha256_of
+
+    spec = ReaderModelFile.read(MODEL_FILE)
+    shipped = sha256_of(MODEL_PATH)
+    assert spec.info.get("answer_model_sha256", {}) == {"combiner": shipped, "span_ranker_and_verdict": shipped}
+
+
 @pytest.mark.slow
 def test_the_shipped_reader_reproduces_its_recorded_scores():
     reader = Reader(MODEL_FILE)

@@ -244,7 +244,11 @@ class Answerer:
             span_at = self.best_span(q, article, best.start, best.end)
         if span_at[1] - span_at[0] > MAX_EXCERPT:  # a clause answer longer than a quote: its first clauses
             span_at = excerpt_window(article.text, span_at[0], span_at[1], (span_at[0], span_at[0]))
-        a, b = excerpt_window(article.text, s, e, span_at)
+        if q.asked == "list":  # the items follow the first one: quote on from it, the whole list if it fits
+            a, b = excerpt_window(article.text, s, e, (span_at[0], min(e, span_at[0] + MAX_EXCERPT)),
+                                  limit=2 * MAX_EXCERPT)
+        else:
+            a, b = excerpt_window(article.text, s, e, span_at)
         cut_before, cut_after = a > s, b < e
         for other in neighbours:  # a nearly-as-likely adjacent sentence is quoted too, verbatim
             if other.start >= e and not cut_after:
@@ -299,13 +303,13 @@ def with_elaboration(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
-def excerpt_window(text: str, s: int, e: int, span: tuple[int, int]) -> tuple[int, int]:
-    """At most MAX_EXCERPT characters of text[s:e] that always contain the span: whole clauses around
+def excerpt_window(text: str, s: int, e: int, span: tuple[int, int], limit: int = MAX_EXCERPT) -> tuple[int, int]:
+    """At most limit characters of text[s:e] that always contain the span: whole clauses around
     it when they fit, else the span with as much of its own clause as fits."""
-    if e - s <= MAX_EXCERPT:
+    if e - s <= limit:
         return s, e
     a0, b0 = max(s, span[0]), min(e, span[1])
-    if b0 - a0 >= MAX_EXCERPT:
+    if b0 - a0 >= limit:
         return a0, b0
     cuts = sorted({s, e, *(s + m.end() for m in re.finditer(r"[,;:]\s+", text[s:e]))})
     best = None
@@ -315,14 +319,14 @@ def excerpt_window(text: str, s: int, e: int, span: tuple[int, int]) -> tuple[in
         for b in cuts[i + 1:]:
             if b < b0:
                 continue
-            if b - a > MAX_EXCERPT:
+            if b - a > limit:
                 break
             if best is None or (b - a) > (best[1] - best[0]):
                 best = (a, b)
     if best is None:  # no clause boundaries close enough: centre a window on the span, at word edges
-        room = MAX_EXCERPT - (b0 - a0)
+        room = limit - (b0 - a0)
         a = max(s, a0 - room // 2)
-        b = min(e, b0 + (MAX_EXCERPT - (b0 - a)))
+        b = min(e, b0 + (limit - (b0 - a)))
         while a > s and a < a0 and not text[a - 1].isspace():
             a += 1
         while b < e and b > b0 and not text[b].isspace():

@@ -19,6 +19,7 @@ Span = tuple[int, int]
 _UPPER = "".join(c for c in map(chr, range(0x41, 0x2000)) if c.isupper() and c.isalpha())
 _CAP_WORD = rf"(?<![^\W\d_])[{_UPPER}][^\W\d_]*"
 
+_COUNTED_NOT_YEAR = r"tỷ|triệu|nghìn|ngàn|người|đồng|ha\b|km|m\b|tấn|hộ"
 _DATE = re.compile(
     r"(?<![\w/.])(?:"
     r"\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}"  # 25/5/2017, 04.07.2024
@@ -27,7 +28,8 @@ _DATE = re.compile(
     r"|(?:ngày\s+)?\d{1,2}\s+tháng\s+\d{1,2}(?:\s*(?:năm|,)\s*\d{3,4})?"  # 4 tháng 7 năm 2024
     r"|tháng\s+\d{1,2}(?:\s*(?:/|năm)\s*\d{4})?"  # tháng 5/2020
     r"|quý\s+[IV]+(?:\s*/\s*\d{4})?"  # quý I/2020
-    r"|(?:năm\s+)?\d{3,4}(?=\s*(?:[,.;)]|$|\s(?!tỷ|triệu|nghìn|ngàn|người|đồng|ha\b|km|m\b|tấn|hộ)))"  # năm 1954
+    r"|(?:19|20)\d{2}\s*[-–]\s*(?:19|20)\d{2}(?!\s*(?:" + _COUNTED_NOT_YEAR + r"))"  # năm học 2024–2025, nhiệm kỳ 2020-2025
+    r"|(?:năm\s+)?\d{3,4}(?=\s*(?:[,.;)]|$|\s(?!" + _COUNTED_NOT_YEAR + r")))"  # năm 1954
     r"|thế\s+kỷ\s+(?:thứ\s+)?[IVXLC\d]+"  # thế kỷ XIX
     r"|\d{1,2}\s*(?:giờ|h)\s*\d{0,2}(?:\s*phút)?"  # 8 giờ 30, 20h30
     r")(?![\w/])",
@@ -43,6 +45,9 @@ _NUMBER = re.compile(
     r"(?:\s*" + _UNITS + r")?(?![\w])",
     re.IGNORECASE,
 )
+_ENDS_WITH_UNIT = re.compile(_UNITS + r"$", re.IGNORECASE)
+# up to two lowercase words right after a number: the noun it may count
+_COUNTED_WORDS = re.compile(r"[ \t]+[a-zđà-ỹ]+(?:[ \t]+[a-zđà-ỹ]+)?")
 _LAW = re.compile(rf"(?:Luật|Bộ luật|Pháp lệnh|Hiến pháp|Hiệp định|Hiệp ước|Công ước|Nghị quyết|Chỉ thị|Quyết định|Kế hoạch)"
                   rf"(?:\s+(?:số\s+)?(?:{_CAP_WORD}|[a-zđà-ỹ]+|\d[\w/-]*)){{1,10}}?(?=\s*[,;.()]|\s+(?:và|của|do|được|đã|về|ngày)\b|$)")
 _QUOTED = re.compile(r"[\"“«']([^\"”»']{3,160})[\"”»']")
@@ -80,6 +85,11 @@ def dates(sentence: str) -> list[Span]:
 
 
 def numbers(sentence: str) -> list[Span]:
+    """Numbers with their unit ("320 tỷ đồng"); a number without a unit also with the one and the two
+    words after it, the noun it may count ("800 tàu cá", "42 bác sĩ"). A number inside a date ("19" of
+    "Sáng 19/6", "2024" of "năm 2024", "2024–2025") is part of the date, not a count; a bare number that
+    may be a year or a count ("800") is both."""
+    in_dates = dates(sentence)
     spans = []
     for m in _NUMBER.finditer(sentence):
         text = m.group().strip()
@@ -88,7 +98,16 @@ def numbers(sentence: str) -> list[Span]:
         a, b = m.span()
         a += len(m.group()) - len(m.group().lstrip())
         b -= len(m.group()) - len(m.group().rstrip())
+        if any(da <= a and b <= db and (db - da > b - a or not text.isdigit()) for da, db in in_dates):
+            continue
         spans.append((a, b))
+        if not _ENDS_WITH_UNIT.search(text):
+            following = _COUNTED_WORDS.match(sentence, b)
+            words = following.group().split() if following else []
+            for n in range(1, min(2, len(words)) + 1):
+                if words[n - 1].lower() in _ORG_STOP:
+                    break
+                spans.append((a, b + len(" ".join(words[:n])) + (len(following.group()) - len(following.group().lstrip()))))
     return spans
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..answer.reader.reader import ReaderModelFile
 from .reader_data import load_set
-from .reader_train import choose_thresholds, lowest_precise, set_provenance
+from .reader_train import choose_thresholds, lowest_precise, record_answer_model, set_provenance
 
 
 def span_ranker_groups(model_file: Path, specs: list[str], quiet: bool = False) -> list[dict]:
@@ -97,6 +97,7 @@ def add_answer_checks(model_file: Path, specs: list[str], quiet: bool = False) -
     spec.info["span_ranker"] = ranker
     spec.info["span_ranker_validation"] = span_validation
     spec.info["answer_checks_on"] = provenance
+    record_answer_model(spec, "span_ranker_and_verdict")
     spec.info.pop("verdict", None)
     spec.write(model_file)
     rows = verdict_rows(model_file, specs, quiet)

@@ -81,6 +81,18 @@ def set_name(questions: Path) -> str:
     return questions.parent.name if questions.stem in ("questions", "train", "test", "dev") else questions.stem
 
 
+def feature_code_sha256() -> str:
+    """One digest of the code that turns a question and the articles into the answer model's features (the
+    modules of qa/answer and qa/text): a model fitted while that code was different weighs features that are
+    no longer computed the same way, so the shipped model records it and a test compares."""
+    root = Path(__file__).parents[1]
+    digest = hashlib.sha256()
+    for path in sorted([*(root / "answer").glob("*.py"), *(root / "text").glob("*.py")]):
+        digest.update(f"{path.parent.name}/{path.name}\n".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def index_for(folder: Path, cache: Path, quiet: bool) -> Path:
     """A cached index of an articles folder (built with the bundled model, updated incrementally)."""
     from ..engine import Engine
@@ -357,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
                    "neighbour_precision": NEIGHBOUR_PRECISION},
         "cross_validation": {r.name: {k: v for k, v in r.__dict__.items() if k != "name"} for r in results},
         "fitted_with": f"scikit-learn {sklearn.__version__} LogisticRegression(C={args.C}), hoi-dap {__version__}",
+        "feature_code_sha256": feature_code_sha256(),
         "command": "qa fit " + " ".join(args.sets),
     })
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

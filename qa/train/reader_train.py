@@ -207,6 +207,14 @@ def build_examples(specs: list[str], cache: Path, seed: int, quiet: bool = False
     return examples, provenance
 
 
+def record_answer_model(spec, part: str) -> None:
+    """What is fitted on the candidate scorer's output (the combiner, the span ranker and verdict) records which
+    answer model it was: after a refit of `qa fit` they must be refitted too (a test compares)."""
+    from ..answer.scorer import MODEL_PATH
+
+    spec.info.setdefault("answer_model_sha256", {})[part] = sha256_of(MODEL_PATH)
+
+
 def set_provenance(name: str, questions: Path, folder: Path) -> dict:
     return {"set": name, "questions": str(questions), "questions_sha256": sha256_of(questions),
             "articles": str(folder), "articles_sha256": folder_digest(folder)}
@@ -564,7 +572,7 @@ def combiner_rows(model_file: Path, specs: list[str], work: Path, share: float, 
     from ..answer.answerer import Answerer
     from ..answer.reader.reader import WINDOWS, build_windows, candidate_order, window_features
     from ..engine import ANSWER_DEPTH, Engine, clean_question
-    from .fit import CACHE_DIR, collect, fit_sentence, index_for
+    from .fit import CACHE_DIR, collect, feature_code_sha256, fit_sentence, index_for
     from ..answer.scorer import SENTENCE_FEATURES, Linear
     from .reader_data import gold_article, gold_spans
 
@@ -590,17 +598,16 @@ def combiner_rows(model_file: Path, specs: list[str], work: Path, share: float, 
             name, items, folder = load_set(spec)
             unseen.append((name, items, index_for(folder, Path(CACHE_DIR), True), questions_of.get(name, {})))
     t = time.time()
-    # the refitted scorer depends only on the data and the held-out questions: kept beside the examples
-    from ..answer import candidates as features_module
-
-    key = hashlib.sha256("|".join([*sorted(f"{a}|{b}" for a, b in held), sha256_of(Path(features_module.__file__)),
+    # the refitted scorer depends only on the data, the held-out questions and the code that computes its
+    # features: kept beside the examples
+    key = hashlib.sha256("|".join([*sorted(f"{a}|{b}" for a, b in held), feature_code_sha256(),
                                    *(sha256_of(Path(s.partition(":")[0])) for s in specs)]).encode()).hexdigest()[:16]
     cached = work / f"scorer-without-held-out-{key}.json"
     if cached.exists():
         scorer = Linear.from_dict(json.loads(cached.read_text(encoding="utf-8")), SENTENCE_FEATURES)
     else:
         fit_examples = [ex for name, items, index, _ in sets for ex in collect(name, Engine.load(index, reader=False), items)
-                        if (name, clean_question(ex.item.question)) not in held]
+                        if not {(name, ex.question.text), (name, clean_question(ex.item.question))} & held]
         labels = {bool(v) for ex in fit_examples for v in ex.labels}
         scorer = fit_sentence(fit_examples, 1.0) if labels == {True, False} else None  # too few questions to refit
         if scorer is not None:
@@ -613,7 +620,9 @@ def combiner_rows(model_file: Path, specs: list[str], work: Path, share: float, 
         shipped = engine.answerer
         answerer = Answerer(shipped.articles, shipped.sentences, reader=engine.reader,
                             model=replaced(shipped.model, sentence=scorer) if scorer is not None else shipped.model)
-        by_text = {clean_question(i.question): i for i in items}
+        # examples built since questions typed without diacritics are given them back (`Engine.question`) hold
+        # that text; older ones the question as typed: a question of the set is looked up by either
+        by_text = {text: i for i in items for text in (clean_question(i.question), engine.question(i.question).text)}
         for question, group in questions.items():
             item = by_text.get(question)  # None: a swapped or off-topic question (unanswerable by construction)
             gold = gold_article(engine, item) if item is not None and item.answerable else None
@@ -699,6 +708,7 @@ def add_combiner(model_file: Path, specs: list[str], work: Path, quiet: bool = F
     spec.info["combined_validation"] = summary(outcomes, thresholds, scorer_confident)
     spec.info["combined_on"] = [set_provenance(name, Path(x.partition(":")[0]), folder)
                                 for x in extra for name, _, folder in [load_set(x)]]
+    record_answer_model(spec, "combiner")
     spec.thresholds = thresholds
     spec.write(model_file)
     return {"thresholds": thresholds, "validation": spec.info["combined_validation"], "combiner": combiner}
