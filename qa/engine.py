@@ -32,14 +32,19 @@ MAX_K = 100  # passages a search or an answer may list
 _LEXICAL_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qa-bm25")
 ANSWER_DEPTH = 8  # passages the answer layer reads, whatever k the caller shows
 
+# a terminal's colour and cursor codes ("\x1b[31m") pasted with a question: not text at all
+_TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+
+
 def clean_question(question: str) -> str:
-    """The question as searched: NFC (NFD input answers the same), no control characters, one line."""
+    """The question as searched: NFC (NFD input answers the same), no terminal escape codes or control
+    characters, one line."""
     if not isinstance(question, str):
         raise QuestionError("câu hỏi phải là văn bản (the question must be text)")
     if len(question) > 4 * MAX_QUESTION_CHARS:  # checked before any cleaning: a huge paste costs nothing
         raise QuestionError(
             f"câu hỏi quá dài ({len(question):,} ký tự; tối đa {MAX_QUESTION_CHARS:,}): hãy hỏi từng ý một")
-    text = clean_spaces(question)
+    text = clean_spaces(_TERMINAL_ESCAPE.sub("", question))
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = " ".join(text.split())
     if not text:

@@ -31,6 +31,26 @@ SEED_IDS = {
 }
 
 
+# Questions that name one place no shipped article mentions: the chat says so first, then shows the nearest
+# passage when the answer model does not refuse it outright. Which of them it answers depends on the fitted
+# models, so tests take the first it does (`missing_case`), as they take a tentative answer among a few.
+MISSING_CANDIDATES = [
+    ("Quận Bắc Từ Liêm và quận Cầu Giấy tổ chức bao nhiêu hội nghị đối thoại định kỳ?", "Cầu Giấy"),
+    ("Trong 5 năm qua quận Bắc Từ Liêm và huyện Sóc Sơn tổ chức bao nhiêu hội nghị đối thoại định kỳ?", "Sóc Sơn"),
+    ("Quyết định 2200-QĐ/TU của Quận ủy Nam Từ Liêm ban hành ngày nào?", "Nam Từ Liêm"),
+]
+
+
+def missing_case(engine) -> tuple[str, str]:
+    """(question, the name it holds that no article mentions) of the first candidate answered with the nearest
+    passage (not refused)."""
+    for question, name in MISSING_CANDIDATES:
+        answer = engine.ask(question)
+        if answer.missing_terms == (name,) and not answer.abstained:
+            return question, name
+    pytest.skip("the answer model refuses every MISSING_CANDIDATES question; add one it answers with the nearest passage")
+
+
 def normalise_ws(text: str) -> str:
     """NFC, no-break/odd spaces as plain spaces, runs of whitespace collapsed (for comparing text)."""
     text = unicodedata.normalize("NFC", text)

@@ -3,7 +3,8 @@ text, /ask's JSON and `qa ask`; and the filter note and folded refusals of the c
 
 Answers come from the real engine on the shipped index. Which question the answer model answers
 tentatively may change with the model, so the tentative case is found among a few candidates in the
-engine's own answers; "Nam Từ Liêm" is missing from the index's terms whatever the model says.
+engine's own answers; the place a MISSING_CANDIDATES question names is missing from the index's terms
+whatever the model says (conftest.py).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import json
 import re
 
 import pytest
-from conftest import INDEX
+from conftest import INDEX, missing_case
 
 import qa
 import qa.answer.conversation
@@ -22,7 +23,6 @@ import qa.web.session
 from qa.web import layout, present, views
 from qa.cli import main
 
-MISSING_Q = "Quyết định 2200-QĐ/TU của Quận ủy Nam Từ Liêm ban hành ngày nào?"
 MISSING_REFUSED_Q = "Ai là bí thư Đà Nẵng năm 2019?"
 CANONICAL = "Quyết định 2200-QĐ/TU được ban hành ngày nào?"
 TENTATIVE_CANDIDATES = ["Hội nghị đối thoại diễn ra ở đâu?", "Cầu Thăng Long dài bao nhiêu mét?",
@@ -40,9 +40,16 @@ def tentative(engine):
 
 
 @pytest.fixture(scope="module")
-def missing(engine):
-    answer = engine.ask(MISSING_Q)
-    assert answer.missing_terms == ("Nam Từ Liêm",) and not answer.confident
+def missing_question(engine) -> tuple[str, str]:
+    """A question naming a place no article mentions, answered with the nearest passage, and that name."""
+    return missing_case(engine)
+
+
+@pytest.fixture(scope="module")
+def missing(engine, missing_question):
+    question, name = missing_question
+    answer = engine.ask(question)
+    assert answer.missing_terms == (name,) and not answer.confident
     return answer
 
 
@@ -109,10 +116,10 @@ def test_a_tentative_answer_shows_the_passage_first_then_what_it_may_be(tentativ
         assert span in line
 
 
-def test_a_name_no_article_mentions_is_said_first_and_the_passage_is_the_nearest(missing, engine):
+def test_a_name_no_article_mentions_is_said_first_and_the_passage_is_the_nearest(missing, missing_question, engine):
     page = views.answer_html(engine, missing)
     text = " ".join(visible_text(page).split())
-    assert text.startswith("Các bài viết không nhắc đến «Nam Từ Liêm».")
+    assert text.startswith(f"Các bài viết không nhắc đến «{missing_question[1]}».")
     assert "Đoạn gần nhất (không phải câu trả lời)" in text and "Có thể là" not in text
     shown = page.split('<div class="qa-panel-src"', 1)[0]
     assert "<mark" not in shown  # nothing in it is marked as the answer
@@ -139,51 +146,54 @@ def test_the_page_stays_escaped(missing, engine):
 
 
 # ---- /chat text, Copy, qa ask -----------------------------------------------------------------------------
-def test_chat_text_never_heads_with_a_tentative_answer(tentative, confident, missing, engine):
+def test_chat_text_never_heads_with_a_tentative_answer(tentative, confident, missing, missing_question, engine):
     assert present.answer_text(engine, confident).startswith(confident.text)
     lines = present.answer_text(engine, tentative).splitlines()
     assert not lines[0].startswith(tentative.span + " — ")  # the passage, not "span — sentence"
     assert lines[1].startswith("Có thể là") and percent_in(lines[1], tentative.confidence)
     lines = present.answer_text(engine, missing).splitlines()
-    assert lines[0] == "Các bài viết không nhắc đến «Nam Từ Liêm»."
+    assert lines[0] == f"Các bài viết không nhắc đến «{missing_question[1]}»."
     assert lines[1].startswith("Đoạn gần nhất (không phải câu trả lời): ")
     assert "Nguồn:" not in lines and "Các đoạn gần nhất:" in lines
 
 
-def test_copy_says_may_be_and_missing(tentative, confident, missing, engine):
+def test_copy_says_may_be_and_missing(tentative, confident, missing, missing_question, engine):
     assert not present.copy_text(engine, confident).startswith("Có thể")
     copied = present.copy_text(engine, tentative)
     assert copied.startswith("Có thể là") and "độ tin cậy thấp" in copied and "[1]" not in copied
     copied = present.copy_text(engine, missing)
-    assert copied.startswith("Các bài viết không nhắc đến «Nam Từ Liêm». Đoạn gần nhất: ")
+    assert copied.startswith(f"Các bài viết không nhắc đến «{missing_question[1]}». Đoạn gần nhất: ")
 
 
-def test_qa_ask_prints_what_the_chat_says(capsys, tentative):
-    assert main(["ask", MISSING_Q, "--index", str(INDEX)]) == 0
+def test_qa_ask_prints_what_the_chat_says(capsys, tentative, missing_question):
+    question, name = missing_question
+    assert main(["ask", question, "--index", str(INDEX)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "Các bài viết không nhắc đến «Nam Từ Liêm»." and out[1].startswith("Đoạn gần nhất")
+    assert out[0] == f"Các bài viết không nhắc đến «{name}»." and out[1].startswith("Đoạn gần nhất")
     assert main(["ask", tentative.question, "--index", str(INDEX)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert not out[0].startswith(tentative.span + " — ") and out[1].startswith("Có thể là")
 
 
-def test_qa_ask_json_keeps_its_shape_and_adds_missing_terms(capsys):
-    assert main(["ask", MISSING_Q, "--json", "--index", str(INDEX)]) == 0
+def test_qa_ask_json_keeps_its_shape_and_adds_missing_terms(capsys, missing_question):
+    question, name = missing_question
+    assert main(["ask", question, "--json", "--index", str(INDEX)]) == 0
     reply = json.loads(capsys.readouterr().out)
     assert set(reply) == {"answer", "abstained", "span", "kind", "confidence", "confident", "metadata", "start",
                           "end", "citations", "missing_terms"}
-    assert reply["missing_terms"] == ["Nam Từ Liêm"] and reply["confident"] is False
+    assert reply["missing_terms"] == [name] and reply["confident"] is False
     assert main(["ask", CANONICAL, "--json", "--index", str(INDEX)]) == 0
     assert json.loads(capsys.readouterr().out)["missing_terms"] == []
 
 
 # ---- /ask ---------------------------------------------------------------------------------------------------
-def test_ask_json_carries_missing_terms(engine, tentative):
-    outcome = qa.web.chat.answer_question(engine, MISSING_Q, None, {})
+def test_ask_json_carries_missing_terms(engine, tentative, missing_question):
+    question, name = missing_question
+    outcome = qa.web.chat.answer_question(engine, question, None, {})
     reply = qa.web.chat.outcome_dict(engine, outcome, 0)
-    assert reply["missing_terms"] == ["Nam Từ Liêm"] and reply["confident"] is False
+    assert reply["missing_terms"] == [name] and reply["confident"] is False
     assert {c["role"] for c in reply["citations"]} == {"nearest"}  # no passage is an answer's source
-    assert reply["copy"].startswith("Các bài viết không nhắc đến «Nam Từ Liêm».")
+    assert reply["copy"].startswith(f"Các bài viết không nhắc đến «{name}».")
     reply = qa.web.chat.outcome_dict(engine, qa.web.chat.answer_question(engine, tentative.question, None, {}), 0)
     assert reply["missing_terms"] == [] and reply["confident"] is False and reply["copy"].startswith("Có thể là")
     assert reply["citations"][0]["role"] == "source"
@@ -192,17 +202,18 @@ def test_ask_json_carries_missing_terms(engine, tentative):
 
 
 @pytest.mark.slow
-def test_ask_and_chat_endpoints_say_it(engine):
+def test_ask_and_chat_endpoints_say_it(engine, missing_question):
     from test_app import client, free_port
 
     demo = qa.web.app.build_app(engine)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
         api = client(url)
-        reply = api.predict(MISSING_Q, api_name="/ask")
-        assert reply["missing_terms"] == ["Nam Từ Liêm"] and not reply["confident"]
-        text = api.predict(MISSING_Q, api_name="/chat")
-        assert text.startswith("Các bài viết không nhắc đến «Nam Từ Liêm».\nĐoạn gần nhất")
+        question, name = missing_question
+        reply = api.predict(question, api_name="/ask")
+        assert reply["missing_terms"] == [name] and not reply["confident"]
+        text = api.predict(question, api_name="/chat")
+        assert text.startswith(f"Các bài viết không nhắc đến «{name}».\nĐoạn gần nhất")
     finally:
         demo.close()
 

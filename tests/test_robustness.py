@@ -27,7 +27,7 @@ from test_cli_core import assert_one_line_error, call, edit_manifest
 
 import qa
 from qa.answer.answerer import NOT_FOUND
-from qa.engine import MAX_QUESTION_CHARS, Engine
+from qa.engine import MAX_QUESTION_CHARS, Engine, clean_question
 from qa.errors import QuestionError
 from qa.records import Answer
 
@@ -38,7 +38,8 @@ CANONICAL_SOURCE = "003_b6d49fa98f0d9187.txt"
 # not about answer quality (that is tests/test_answer.py and `qa eval`).
 ALPHA_QUESTION = "Tổng vốn đầu tư của cây cầu đi bộ qua hồ Thiền Quang là bao nhiêu?"  # -> alpha.txt
 ALPHA_ANSWER = "hơn 5.000 triệu đồng"
-BETA_QUESTION = "Phường Dịch Vọng cam kết lắp đặt bao nhiêu điểm tập kết rác mới?"  # -> "40", beta.txt
+BETA_QUESTION = "Phường Dịch Vọng cam kết lắp đặt bao nhiêu điểm tập kết rác mới?"  # -> "40 điểm", beta.txt
+BETA_ANSWERS = ("40", "40 điểm")  # the count, with or without the noun it counts
 
 
 def _exactly(text: str, n: int) -> str:
@@ -80,6 +81,8 @@ def test_the_hostile_questions_are_what_they_say():
     assert len(QUESTIONS["paste_100k"]) == 100_000 and len(QUESTIONS["paste_100k"].encode()) > 100_000
     assert len(QUESTIONS["exactly_the_limit"]) == MAX_QUESTION_CHARS
     assert QUESTIONS["nfd"] != CANONICAL and unicodedata.normalize("NFC", QUESTIONS["nfd"]) == CANONICAL
+    # a terminal's colour code pasted inside the document code is dropped whole, not left as "[31m"
+    assert clean_question(QUESTIONS["control_chars"]) == CANONICAL
 
 
 # ---- the Python API ----------------------------------------------------------------------------------
@@ -292,7 +295,7 @@ def test_index_names_each_problem_file_and_indexes_the_rest(capsys, make_seeds, 
     answer = engine.ask(ALPHA_QUESTION)
     assert answer.span == ALPHA_ANSWER and answer.citations[0].source == "alpha.txt"
     answer = engine.ask(BETA_QUESTION)
-    assert answer.span == "40" and answer.citations[0].source == "beta.txt"
+    assert answer.span in BETA_ANSWERS and answer.citations[0].source == "beta.txt"
     manifest = json.loads((tiny_index_copy / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest["problems"]) == len(PROBLEM_FILES) + 1
     assert not [p.name for p in tiny_index_copy.parent.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
@@ -361,7 +364,7 @@ def test_two_articles_with_the_same_stem_are_both_answerable(make_seeds, tmp_pat
     assert report.articles == 2 == len(engine.articles), "the manifest counts 2 articles, the index holds 1"
     assert engine.ask(ALPHA_QUESTION).span == ALPHA_ANSWER
     answer = engine.ask(BETA_QUESTION)
-    assert answer.span == "40" and answer.citations[0].source == "alpha.md"
+    assert answer.span in BETA_ANSWERS and answer.citations[0].source == "alpha.md"
 
 
 def test_a_file_name_that_is_not_utf8(capsys, make_seeds, tmp_path):
