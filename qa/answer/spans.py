@@ -46,8 +46,8 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _ENDS_WITH_UNIT = re.compile(_UNITS + r"$", re.IGNORECASE)
-# up to two lowercase words right after a number: the noun it may count
-_COUNTED_WORDS = re.compile(r"[ \t]+[a-zđà-ỹ]+(?:[ \t]+[a-zđà-ỹ]+)?")
+# a lowercase word right after a number (or after the word after it): the noun the number may count
+_COUNTED_WORD = re.compile(r"[ \t]+([a-zđà-ỹ]+)")
 _LAW = re.compile(rf"(?:Luật|Bộ luật|Pháp lệnh|Hiến pháp|Hiệp định|Hiệp ước|Công ước|Nghị quyết|Chỉ thị|Quyết định|Kế hoạch)"
                   rf"(?:\s+(?:số\s+)?(?:{_CAP_WORD}|[a-zđà-ỹ]+|\d[\w/-]*)){{1,10}}?(?=\s*[,;.()]|\s+(?:và|của|do|được|đã|về|ngày)\b|$)")
 _QUOTED = re.compile(r"[\"“«']([^\"”»']{3,160})[\"”»']")
@@ -102,12 +102,13 @@ def numbers(sentence: str) -> list[Span]:
             continue
         spans.append((a, b))
         if not _ENDS_WITH_UNIT.search(text):
-            following = _COUNTED_WORDS.match(sentence, b)
-            words = following.group().split() if following else []
-            for n in range(1, min(2, len(words)) + 1):
-                if words[n - 1].lower() in _ORG_STOP:
+            end = b
+            for _ in range(2):  # the noun it may count: one word or two
+                word = _COUNTED_WORD.match(sentence, end)
+                if not word or word.group(1) in _ORG_STOP:
                     break
-                spans.append((a, b + len(" ".join(words[:n])) + (len(following.group()) - len(following.group().lstrip()))))
+                end = word.end()
+                spans.append((a, end))
     return spans
 
 

@@ -207,12 +207,22 @@ def build_examples(specs: list[str], cache: Path, seed: int, quiet: bool = False
     return examples, provenance
 
 
-def record_answer_model(spec, part: str) -> None:
-    """What is fitted on the candidate scorer's output (the combiner, the span ranker and verdict) records which
-    answer model it was: after a refit of `qa fit` they must be refitted too (a test compares)."""
+def answer_model_digest() -> str:
+    """sha256 of what the shipped answer model decides with (its two models and thresholds), not of the file:
+    a refit that records new code but fits the same weights leaves it unchanged."""
     from ..answer.scorer import MODEL_PATH
 
-    spec.info.setdefault("answer_model_sha256", {})[part] = sha256_of(MODEL_PATH)
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    fitted = {k: data[k] for k in ("sentence", "span", "thresholds")}
+    return hashlib.sha256(json.dumps(fitted, sort_keys=True).encode()).hexdigest()
+
+
+def record_answer_model(spec, part: str) -> None:
+    """What is fitted on the candidate scorer's output (the combiner; the span ranker and verdict) records which
+    answer model it was fitted on: after a refit of `qa fit` that changes it they are refitted too (a test
+    compares)."""
+    spec.info.setdefault("answer_model_fitted_sha256", {})[part] = answer_model_digest()
+    spec.info.pop("answer_model_sha256", None)  # the earlier record: of the whole file
 
 
 def set_provenance(name: str, questions: Path, folder: Path) -> dict:
