@@ -222,7 +222,6 @@ def record_answer_model(spec, part: str) -> None:
     answer model it was fitted on: after a refit of `qa fit` that changes it they are refitted too (a test
     compares)."""
     spec.info.setdefault("answer_model_fitted_sha256", {})[part] = answer_model_digest()
-    spec.info.pop("answer_model_sha256", None)  # the earlier record: of the whole file
 
 
 def set_provenance(name: str, questions: Path, folder: Path) -> dict:
