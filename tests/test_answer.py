@@ -238,6 +238,17 @@ def test_bad_filters_are_one_line_errors(engine, bad):
     ("Vì sao dự án chậm tiến độ?", "reason"),
     ("Tóm tắt nội dung chính của bài", "summary"),
     ("Con cháu của họ được gọi là gì?", "fact"),
+    # the page's byline, outlet and date answer questions about the page, not about another work
+    ("Bài này do ai viết?", "author"),
+    ("Tác giả là ai vậy?", "author"),
+    ("bai ve le khanh thanh cau do ai viet", "author"),
+    ("Who wrote this article?", "author"),
+    ("Ai viết tiểu thuyết Bỉ vỏ?", "person"),
+    ("Tác giả của bài thơ Quê hương là ai?", "person"),
+    ("Who wrote the novel?", "person"),
+    ("Cuốn sách được xuất bản năm nào?", "date"),
+    ("Bài viết được đăng trên báo nào?", "outlet"),
+    ("Ảnh do ai chụp?", "photo"),
 ])
 def test_asked_types(question, asked):
     assert analyse(question).asked == asked

@@ -78,6 +78,9 @@ class Question:
     numbers: tuple[str, ...] = ()
     before_wh: tuple[str, ...] = ()  # folded content words right before the question word ("duoc goi la")
     after_wh: tuple[str, ...] = ()
+    # one-syllable capitalised words taken for common nouns ("Quyết" of "Quyết định"), as typed: one no article
+    # holds in any form is a name after all ("Úc" of "Thủ đô của Úc là gì?"; `unmentioned`)
+    capitalised: tuple[str, ...] = ()
     asked_noun: str = ""  # folded noun the question word qualifies: "co quan" in "cơ quan nào", "hoi nghi" in "bao nhiêu hội nghị"
     # for BM25 (qa/index/lexical.py): every word as typed, plus the Vietnamese forms of its abbreviations and
     # (an English question) of its English words
@@ -107,9 +110,31 @@ def asked_type(question: str, folded: str | None = None) -> str:
     folded = fold(question) if folded is None else folded
     folded = re.sub(r"\bmay (lanh|bay|tinh|moc|anh)\b", " ", folded)  # "máy" typed without tones is no question word
     for name, pattern in _ASKED:
-        if pattern.search(folded):
+        if pattern.search(folded) and (name not in PAGE_TYPES or _about_the_page(folded, pattern)):
             return name
     return "fact"
+
+
+# What the page itself answers (its byline, outlet, date line), when the question is about the
+# page: "Bài này do ai viết?", "Tác giả là ai?" — not "Ai viết tiểu thuyết Số đỏ?" or "Truyện Kiều được xuất
+# bản năm nào?", which ask about a work the articles may not even mention.
+PAGE_TYPES = ("author", "outlet", "published")  # a photo is the page's own: its caption names who took it
+# "bài" is the article unless it names another kind of piece ("bài thơ", "bài hát", "bài phát biểu").
+_THE_PAGE = re.compile(r"\bbai\b(?! (tho|hat|ca|phat bieu|toan|giang|thuoc)\b)"
+                       r"|\b(tin|tin bai|ban tin|trang nay|article|articles|story|report|piece|post|news|byline|reporter)\b")
+# Words that name nothing: question words, copulas, demonstratives, particles ("Tác giả là ai vậy?").
+_NAMES_NOTHING = {"ai", "la", "cua", "do", "boi", "duoc", "vay", "a", "nhe", "nha", "nhi", "the", "nao", "gi", "day", "nay",
+                  "ay", "kia", "vao", "luc", "ngay", "khi", "bao", "gio", "who", "is", "was", "of", "by", "it", "this",
+                  "that", "what", "which", "when", "did", "so", "cho", "minh", "hoi", "oi", "vi", "con", "thi", "ha",
+                  "published", "posted", "wrote", "written", "took", "taken"}
+
+
+def _about_the_page(folded: str, pattern: re.Pattern) -> bool:
+    """Whether a question a PAGE_TYPES pattern matched asks about the page: it says "bài" / "tin" / "article",
+    or names nothing beside what it asks ("Ai viết?")."""
+    if _THE_PAGE.search(folded):
+        return True
+    return all(w in _NAMES_NOTHING for w in re.findall(r"\w+", pattern.sub(" ", folded)))
 
 
 def analyse(question: str, df=None, n_docs: int = 0) -> Question:
@@ -122,13 +147,14 @@ def analyse(question: str, df=None, n_docs: int = 0) -> Question:
     abbreviations = expand_abbreviations(question)
     glossed = english_to_vietnamese(question) if english else []
     terms = _terms(question, folded, english, abbreviations, glossed, df, n_docs)
-    names = _names(question, english)
+    common: list[str] = []
+    names = _names(question, english, common)
     years = tuple(dict.fromkeys(YEAR.findall(question)))
     numbers = tuple(dict.fromkeys(n for n in NUMBER.findall(question) if n not in years))
     before, after, noun = _around_question_word(folded) if not english else ((), (), _english_noun(question))
     return Question(text=question, folded=folded, english=english, asked=asked, terms=terms, names=names,
                     years=years, numbers=numbers, before_wh=before, after_wh=after, asked_noun=noun,
-                    search_terms=tuple(query_terms(question, abbreviations + glossed)))
+                    capitalised=tuple(common), search_terms=tuple(query_terms(question, abbreviations + glossed)))
 
 
 def _idf(df, term: str, exact: bool, n_docs: int) -> float:
@@ -187,12 +213,14 @@ def _strip_filler(question: str, folded: str) -> str:
 _HONORIFICS = {"ông", "bà", "anh", "chị", "cô", "chú", "em", "ngài", "mr", "mrs", "ms", "dr"}
 
 
-def _names(question: str, english: bool = False) -> tuple[str, ...]:
+def _names(question: str, english: bool = False, common: list[str] | None = None) -> tuple[str, ...]:
     """Folded proper names, acronyms and codes the question names (what the answer's article must name).
 
     The question's first word is capitalised whatever it is ("Huyện Tân Lạc ...", "Phía TP ..."), so
     it is dropped from a run it opens; honorifics ("Ông", "Bà") are not part of a name. In an English
     question only Vietnamese-spelled runs, acronyms and codes count: "Paris" or "Decision" are English.
+    `common` gets the one-syllable capitalised words taken for common nouns, as typed ("Quyết" of "Quyết
+    định", and "Úc" of "Thủ đô của Úc là gì?", which is a name: see `unmentioned`).
     """
     names: list[str] = []
     text = question.replace("’s", "").replace("'s", "")
@@ -226,6 +254,8 @@ def _names(question: str, english: bool = False) -> tuple[str, ...]:
         # "Trung ương"), not a name; a foreign one-word name ("Kudaya và ...") has several syllables.
         if len(run) == 1 and index in ends_before_lower and not run[0].isupper() and len(
                 re.findall(r"[aeiouy]+", fold(run[0]))) < 2:
+            if common is not None:
+                common.append(run[0])
             continue
         while run and (run[0].lower() in _HONORIFICS or [w.lower() for w in run[:2]] == ["đồng", "chí"]):
             run = run[2:] if run[0].lower() == "đồng" else run[1:]
@@ -323,6 +353,10 @@ def unmentioned(q: Question, df, text=None) -> tuple[str, ...]:
         elif (text is not None and name in q.names and len(words) == 1 and spelled[0]
               and written[:1].isupper() and text.only_common(written)):
             missing.append(written)
+    for word in () if english else q.capitalised:
+        # a capitalised syllable no passage holds in any case or spelling is no common noun of these articles
+        if df(fold(word), False) == 0 and (text is None or not text.holds([word])):
+            missing.append(word)
     return tuple(dict.fromkeys(missing))
 
 
