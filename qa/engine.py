@@ -333,7 +333,7 @@ class Engine:
         if backend.hybrid and settings.dense_weight == settings.lexical_weight:
             # One request: the backend runs both searches and fuses them by reciprocal rank (Milvus's
             # hybrid search with its RRF ranker, whose weights are 1).
-            qvec = self.embed_query(q.text)
+            qvec = self.embed_query(q.embedded)
             ranked = backend.fused(qvec, list(q.search_terms), depth, scope, settings.rrf_k)
             fused = {row: settings.dense_weight * score for row, score in ranked.items()}
             dense_score: dict[int, float] = {}
@@ -341,7 +341,7 @@ class Engine:
             # BM25 needs only the words: it runs on the second core while the query is embedded
             # (both release the GIL), which hides its cost on large indexes.
             lexical_job = _LEXICAL_POOL.submit(backend.lexical_rows, list(q.search_terms), depth, scope)
-            qvec = self.embed_query(q.text)
+            qvec = self.embed_query(q.embedded)
             dense_rows, cosines = backend.dense_rows(qvec, depth, scope)
             dense_score = dict(zip(dense_rows, cosines))
             lexical_rows = lexical_job.result()

@@ -131,6 +131,10 @@ REFUSE = [
         strict=True, reason="a role nobody is named for: the candidate scorer answers with the HĐND chair "
                             "(tentatively); the refusal the reader issue aims at")),  # the person chairs the HĐND
     "Giá vàng hôm nay là bao nhiêu?",
+    # off-topic: the weather, and another work's author (not the byline of the top article)
+    "Thời tiết ngày mai thế nào?",
+    "thoi tiet ngay mai the nao",
+    "Ai viết tiểu thuyết Số đỏ?",
 ]
 
 

@@ -93,7 +93,9 @@ def test_the_shipped_index_does_not_mention_a_district_it_never_names(engine):
     assert engine.ask("Ai dẫn đầu đoàn công tác của Thành ủy Hà Nội vào TP.HCM?").missing_terms == ()
 
 
-@pytest.mark.parametrize("question", ["Who won the 2022 World Cup?", "Thời tiết ngày mai thế nào?",
+# (not "Thời tiết ngày mai thế nào?": these articles hold "thời" and "ngày", so the rule cannot apply and the
+# candidate scorer alone, on hashed vectors, decided it; the shipped index refuses it, tests/test_answer.py)
+@pytest.mark.parametrize("question", ["Who won the 2022 World Cup?", "Mai trời nắng hay mưa?",
                                       "Giá xăng RON95 tuần tới bao nhiêu?"])
 def test_a_question_none_of_whose_words_any_article_holds_is_refused(small_engine, question):
     """The collection is plainly not about it: refused, with the nearest passages, whatever any model says."""
