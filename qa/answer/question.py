@@ -130,7 +130,8 @@ def asked_type(question: str, folded: str | None = None) -> str:
 PAGE_TYPES = ("author", "outlet", "published")  # a photo is the page's own: its caption names who took it
 # "bài" is the article unless it names another kind of piece ("bài thơ", "bài hát", "bài phát biểu").
 _THE_PAGE = re.compile(r"\bbai\b(?! (tho|hat|ca|phat bieu|toan|giang|thuoc)\b)"
-                       r"|\b(tin|tin bai|ban tin|trang nay|article|articles|story|report|piece|post|news|byline|reporter)\b")
+                       r"|(?<!thong )\b(tin|tin bai|ban tin|trang nay|article|articles|story|report|piece|post|news|byline|"
+                       r"reporter)\b")  # "tin" is the news item, not the "thông tin" (information) of a book
 # Words that name nothing: question words, copulas, demonstratives, particles ("Tác giả là ai vậy?").
 _NAMES_NOTHING = {"ai", "la", "cua", "do", "boi", "duoc", "vay", "a", "nhe", "nha", "nhi", "the", "nao", "gi", "day", "nay",
                   "ay", "kia", "vao", "luc", "ngay", "khi", "bao", "gio", "who", "is", "was", "of", "by", "it", "this",
@@ -163,7 +164,8 @@ def analyse(question: str, df=None, n_docs: int = 0) -> Question:
     before, after, noun = _around_question_word(folded) if not english else ((), (), _english_noun(question))
     return Question(text=question, folded=folded, english=english, asked=asked, terms=terms, names=names,
                     years=years, numbers=numbers, before_wh=before, after_wh=after, asked_noun=noun,
-                    capitalised=tuple(common), glossed=tuple(dict.fromkeys(glossed)), search_terms=tuple(query_terms(question, abbreviations + glossed)))
+                    capitalised=tuple(common), glossed=tuple(dict.fromkeys(glossed)),
+                    search_terms=tuple(query_terms(question, abbreviations + glossed)))
 
 
 def _idf(df, term: str, exact: bool, n_docs: int) -> float:
