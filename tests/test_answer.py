@@ -135,6 +135,8 @@ REFUSE = [
     "Thời tiết ngày mai thế nào?",
     "thoi tiet ngay mai the nao",
     "Ai viết tiểu thuyết Số đỏ?",
+    "Who is the president of France?",  # the example, in English: "France" is in no article
+    "What is the population of Japan?",
 ]
 
 

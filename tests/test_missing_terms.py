@@ -55,6 +55,9 @@ def test_names_absent_from_every_article_are_reported_as_the_question_wrote_them
     # article holds it in any form: then it is a name they never mention ("Úc" is Australia)
     ("Thủ đô của Úc là thành phố nào?", ("Úc",)),
     ("Kế hoạch số 15-KH/UBND về việc gì?", ()),
+    # an English question's country: looked for in its Vietnamese forms, and as typed
+    ("Did Japan fund the bridge at Thiền Quang lake?", ("Japan",)),
+    ("Who opened the bridge in Hanoi, the capital of Vietnam?", ()),
     ("Cầu dài bao nhiêu mét theo Kế hoạch của quận?", ()),
 ])
 def test_the_articles_text_settles_what_the_term_counts_flag(small_engine, question, missing):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..index.lexical import query_terms
-from ..text.glossary import english_to_vietnamese, expand_abbreviations
+from ..text.glossary import english_places, english_to_vietnamese, expand_abbreviations
 from ..text.vntext import fold, has_diacritics, search_form
 from ..text.vocabulary import (CODE, ENGLISH_QUESTION_WORDS, NUMBER, QUESTION_WORDS, SUMMARY_WORDS, YEAR, is_english,
                                reads_as_english)
@@ -340,6 +340,7 @@ def unmentioned(q: Question, df, text=None) -> tuple[str, ...]:
     this errs on the side of "mentioned". So does an acronym ("UBND", "IOC"): an article may spell it out
     ("Ủy ban nhân dân"), which no term count can tell, so only a name's other words count. An English
     question's names without diacritics ("Vinh Xuan City") are English words, not the articles' spelling: left out.
+    Its countries and world regions ("France", the glossary's PLACES) are looked for in their Vietnamese forms.
 
     `text` (the articles' own text, see Engine) checks what the term counts flag, and a one-word name's case:
     `text.holds(words)` finds the words in this order in an article however they are separated or continued
@@ -364,11 +365,29 @@ def unmentioned(q: Question, df, text=None) -> tuple[str, ...]:
         elif (text is not None and name in q.names and len(words) == 1 and spelled[0]
               and written[:1].isupper() and text.only_common(written)):
             missing.append(written)
+    for typed, forms in english_places(q.text) if english else ():
+        # an English question's country or region: missing when the articles write it in none of its forms
+        if not any(_writes_place(form, df, text) for form in (*forms, typed)):
+            missing.append(typed)
     for word in () if english else q.capitalised:
         # a capitalised syllable no passage holds in any case or spelling is no common noun of these articles
         if df(fold(word), False) == 0 and (text is None or not text.holds([word])):
             missing.append(word)
     return tuple(dict.fromkeys(missing))
+
+
+def _writes_place(form: str, df, text=None) -> bool:
+    """Whether the articles write a place in this form ("nhật bản", "Japan"): each word and word pair in some
+    passage; with their text, the words in this order, and a one-word form ("pháp") as a name somewhere, not
+    only inside common words ("pháp luật")."""
+    words = fold(form).split()
+    if not words or any(df(key, False) == 0 for key in (*words, *(f"{a} {b}" for a, b in zip(words, words[1:])))):
+        return False
+    if text is None:
+        return True
+    if len(words) == 1:
+        return not text.only_common(form[:1].upper() + form[1:])
+    return text.holds(form.split())
 
 
 def _as_written(q: Question, words: list[str]) -> tuple[str, list[str]] | None:

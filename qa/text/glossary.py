@@ -23,6 +23,25 @@ ABBREVIATIONS: dict[str, list[str]] = {
     "dntn": ["doanh nghiệp tư nhân"], "lhpn": ["liên hiệp phụ nữ"], "ccb": ["cựu chiến binh"],
 }
 
+# Countries and world regions, English -> as Vietnamese news writes them. Also names: an English question
+# naming one that no article writes is about something else ("Who is the president of France?",
+# qa/answer/question.py `unmentioned`).
+PLACES: dict[str, list[str]] = {
+    "japan": ["nhật bản"], "japanese": ["nhật bản", "người nhật"], "china": ["trung quốc"],
+    "chinese": ["trung quốc", "người trung quốc"], "united states": ["hoa kỳ", "mỹ"], "the us": ["hoa kỳ", "mỹ"],
+    "u.s.": ["hoa kỳ", "mỹ"], "usa": ["hoa kỳ", "mỹ"], "america": ["hoa kỳ", "mỹ"], "american": ["hoa kỳ", "mỹ"],
+    "south korea": ["hàn quốc"], "korea": ["hàn quốc"], "korean": ["hàn quốc", "người hàn quốc"],
+    "north korea": ["triều tiên"], "laos": ["lào"], "cambodia": ["campuchia"], "thailand": ["thái lan"],
+    "india": ["ấn độ"], "australia": ["australia", "úc"], "russia": ["nga"], "france": ["pháp"], "germany": ["đức"],
+    "united kingdom": ["vương quốc anh", "anh"], "britain": ["vương quốc anh", "anh"], "uk": ["vương quốc anh", "anh"],
+    "italy": ["italy", "ý"], "spain": ["tây ban nha"], "netherlands": ["hà lan"],
+    "saudi arabia": ["saudi arabia", "ả rập xê út"], "uae": ["UAE", "các tiểu vương quốc ả rập thống nhất"],
+    "united arab emirates": ["UAE", "các tiểu vương quốc ả rập thống nhất"], "south africa": ["nam phi"],
+    "mongolia": ["mông cổ"], "taiwan": ["đài loan"], "hong kong": ["hồng kông"], "europe": ["châu âu"],
+    "european": ["châu âu"], "asia": ["châu á"], "africa": ["châu phi"], "middle east": ["trung đông"],
+    "southeast asia": ["đông nam á"], "east sea": ["biển đông"], "south china sea": ["biển đông"],
+}
+
 # English word or phrase -> Vietnamese equivalents; the longest phrase wins.
 ENGLISH: dict[str, list[str]] = {
     # government, party, administration
@@ -371,21 +390,9 @@ ENGLISH: dict[str, list[str]] = {
     "state visit": ["chuyến thăm cấp nhà nước", "thăm cấp nhà nước"], "welcomed": ["đón tiếp", "chào đón", "đón"],
     "overseas vietnamese": ["kiều bào", "người việt nam ở nước ngoài"], "foreigners": ["người nước ngoài"],
     "foreign": ["nước ngoài"], "international": ["quốc tế"], "domestic": ["trong nước", "nội địa"],
-    # countries, world regions and international organisations
-    "japan": ["nhật bản"], "japanese": ["nhật bản", "người nhật"], "china": ["trung quốc"],
-    "chinese": ["trung quốc", "người trung quốc"], "united states": ["hoa kỳ", "mỹ"], "the us": ["hoa kỳ", "mỹ"],
-    "u.s.": ["hoa kỳ", "mỹ"], "usa": ["hoa kỳ", "mỹ"], "america": ["hoa kỳ", "mỹ"], "american": ["hoa kỳ", "mỹ"],
-    "south korea": ["hàn quốc"], "korea": ["hàn quốc"], "korean": ["hàn quốc", "người hàn quốc"],
-    "north korea": ["triều tiên"], "laos": ["lào"], "cambodia": ["campuchia"], "thailand": ["thái lan"],
-    "india": ["ấn độ"], "australia": ["australia", "úc"], "russia": ["nga"], "france": ["pháp"], "germany": ["đức"],
-    "united kingdom": ["vương quốc anh", "anh"], "britain": ["vương quốc anh", "anh"], "uk": ["vương quốc anh", "anh"],
-    "italy": ["italy", "ý"], "spain": ["tây ban nha"], "netherlands": ["hà lan"],
-    "saudi arabia": ["saudi arabia", "ả rập xê út"], "uae": ["UAE", "các tiểu vương quốc ả rập thống nhất"],
-    "united arab emirates": ["UAE", "các tiểu vương quốc ả rập thống nhất"], "south africa": ["nam phi"],
-    "mongolia": ["mông cổ"], "taiwan": ["đài loan"], "hong kong": ["hồng kông"], "europe": ["châu âu"],
-    "european": ["châu âu"], "asia": ["châu á"], "africa": ["châu phi"], "middle east": ["trung đông"],
-    "southeast asia": ["đông nam á"], "mekong": ["mê kông"], "east sea": ["biển đông"],
-    "south china sea": ["biển đông"], "eu": ["EU", "liên minh châu âu"], "european union": ["liên minh châu âu", "EU"],
+    # international organisations, rivers
+    "mekong": ["mê kông", "cửu long"],
+    "eu": ["EU", "liên minh châu âu"], "european union": ["liên minh châu âu", "EU"],
     "asean": ["ASEAN", "hiệp hội các quốc gia đông nam á"], "un": ["liên hợp quốc"],
     "united nations": ["liên hợp quốc"], "world health organization": ["tổ chức y tế thế giới", "WHO"],
     "imf": ["IMF", "quỹ tiền tệ quốc tế"], "world bank": ["ngân hàng thế giới", "WB"],
@@ -599,6 +606,7 @@ ENGLISH: dict[str, list[str]] = {
     "currently": ["hiện nay", "hiện"],
 }
 
+ENGLISH.update(PLACES)
 _PHRASES = sorted(ENGLISH, key=lambda p: -len(p))
 _PHRASE_RE = re.compile(r"(?<![\w'])(" + "|".join(re.escape(p) for p in _PHRASES) + r")(?![\w'])")
 
@@ -613,6 +621,15 @@ def english_to_vietnamese(question: str) -> list[str]:
     for m in re.finditer(r"\b(district|ward|commune|zone|area) (\d+)\b", lowered):
         found.extend(f"{unit} {m.group(2)}" for unit in ENGLISH.get(m.group(1) + "s", ENGLISH.get(m.group(1), [])))
     return found
+
+
+_PLACE_RE = re.compile(r"(?<![\w'])(" + "|".join(re.escape(p) for p in sorted(PLACES, key=lambda p: -len(p))) + r")(?![\w'])")
+
+
+def english_places(question: str) -> list[tuple[str, list[str]]]:
+    """The countries and world regions an English question names: (as typed, their Vietnamese forms)."""
+    lowered = question.lower().replace("’", "'")  # same length: offsets in it are offsets in the question
+    return [(question[m.start():m.end()], PLACES[m.group(1)]) for m in _PLACE_RE.finditer(lowered)]
 
 
 def expand_abbreviations(text: str) -> list[str]:
