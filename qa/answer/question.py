@@ -88,6 +88,8 @@ class Question:
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # added by Engine.retrieve
     typed: str = ""  # as typed, when `text` is that with its diacritics put back (Engine.question)
     glossed: tuple[str, ...] = ()  # an English question's Vietnamese words (the glossary's), in order
+    # the countries and world regions it names in English ("France"), with their Vietnamese forms (`unmentioned`)
+    places: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def embedded(self) -> str:
@@ -165,6 +167,7 @@ def analyse(question: str, df=None, n_docs: int = 0) -> Question:
     return Question(text=question, folded=folded, english=english, asked=asked, terms=terms, names=names,
                     years=years, numbers=numbers, before_wh=before, after_wh=after, asked_noun=noun,
                     capitalised=tuple(common), glossed=tuple(dict.fromkeys(glossed)),
+                    places=tuple((typed, tuple(forms)) for typed, forms in english_places(question)),
                     search_terms=tuple(query_terms(question, abbreviations + glossed)))
 
 
@@ -358,22 +361,28 @@ def unmentioned(q: Question, df, text=None) -> tuple[str, ...]:
             continue
         spelled = [None if is_acronym(w) or (len(t) > 1 and t.isalpha() and t.isupper()) else w
                    for w, t in zip(words, as_typed)]
-        keys = [w for w in spelled if w] + [f"{a} {b}" for a, b in zip(spelled, spelled[1:]) if a and b]
-        if keys and any(df(key, False) == 0 for key in keys):
+        if _in_no_passage(spelled, df):
             if text is None or not text.holds([t for t, w in zip(as_typed, spelled) if w]):
                 missing.append(written or name)
         elif (text is not None and name in q.names and len(words) == 1 and spelled[0]
               and written[:1].isupper() and text.only_common(written)):
             missing.append(written)
-    for typed, forms in english_places(q.text) if english else ():
+    for typed, forms in q.places if english else ():
         # an English question's country or region: missing when the articles write it in none of its forms
         if not any(_writes_place(form, df, text) for form in (*forms, typed)):
             missing.append(typed)
     for word in () if english else q.capitalised:
         # a capitalised syllable no passage holds in any case or spelling is no common noun of these articles
-        if df(fold(word), False) == 0 and (text is None or not text.holds([word])):
+        if _in_no_passage([fold(word)], df) and (text is None or not text.holds([word])):
             missing.append(word)
     return tuple(dict.fromkeys(missing))
+
+
+def _in_no_passage(words: list[str | None], df) -> bool:
+    """Whether one of the folded words, or of its adjacent word pairs, is in no passage (`df(term, exact)`: the
+    index's document frequency); a None (an acronym, never looked for) breaks the pairs around it."""
+    keys = [w for w in words if w] + [f"{a} {b}" for a, b in zip(words, words[1:]) if a and b]
+    return bool(keys) and any(df(key, False) == 0 for key in keys)
 
 
 def _writes_place(form: str, df, text=None) -> bool:
@@ -381,7 +390,7 @@ def _writes_place(form: str, df, text=None) -> bool:
     passage; with their text, the words in this order, and a one-word form ("pháp") as a name somewhere, not
     only inside common words ("pháp luật")."""
     words = fold(form).split()
-    if not words or any(df(key, False) == 0 for key in (*words, *(f"{a} {b}" for a, b in zip(words, words[1:])))):
+    if not words or _in_no_passage(words, df):
         return False
     if text is None:
         return True
