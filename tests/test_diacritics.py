@@ -83,6 +83,39 @@ def test_the_speller_makes_its_restorer_once_and_keeps_english_and_marked_questi
     assert made == [1]
 
 
+# written for this test (invented places): "Đà Vy", and the word "đã", far more common on its own
+NAMED = [
+    "Thị xã Đà Vy đã khánh thành cây cầu mới qua sông; Đà Vy đã đầu tư 40 tỷ đồng.",
+    "Huyện Thạch Vy đã xây trường mới; năng lực của trường đã được nâng cao.",
+    "Dự án đã hoàn thành, năng suất đã tăng; tỉnh đã có kế hoạch mới.",
+    "Người dân đã nhận tiền; cơ sở đã đóng cửa; sản xuất đã tăng.",
+]
+
+
+def test_a_name_is_spelled_as_the_articles_write_it_whole():
+    """Syllable by syllable, "da" is most often "đã" and an unseen pair costs nothing; a name is spelled as
+    the pairs the articles write: "Đà Vy"."""
+    r = DiacriticRestorer.from_texts(NAMED)
+    assert r.restore("da vy") == "đã vy"  # what the syllable model says
+    assert r.restore_name(["Da", "Vy"]) == ["đà", "vy"]
+    assert r.restore_name(["Thach", "Vy", "City"]) == ["thạch", "vy", None]  # English: in no written pair
+    assert r.restore_name(["Le", "Xyz"]) == [None, None]  # no article writes it: kept as typed
+
+
+def test_an_english_question_has_its_vietnamese_names_spelled_and_the_rest_kept():
+    speller = QuestionSpeller(lambda: DiacriticRestorer.from_texts(NAMED))
+    assert (speller.restore_question("How much did Da Vy invest in the new bridge over the river?")
+            == "How much did Đà Vy invest in the new bridge over the river?")
+    # a possessive, a name beside an English word, a question word opening the question
+    assert speller.restore_question("What is Da Vy's plan?") == "What is Đà Vy's plan?"
+    assert (speller.restore_question("Who built the school in Thach Vy District?")
+            == "Who built the school in Thạch Vy District?")
+    assert speller.restore_question("In Da Vy, what was built?") == "In Đà Vy, what was built?"
+    # one capitalised word may be English ("Long", "Hue"): kept; so is a name no article writes
+    for typed in ("Who is Tran Van Xyz?", "How long is the bridge in Hue?", "When was the decision issued?"):
+        assert speller.restore_question(typed) == typed
+
+
 def test_an_index_restorer_finds_every_spelling_its_counts_hold_and_keeps_codes():
     """From an index's document frequencies alone (no list of its words): the markings of each syllable the
     counts hold are found; a code or an acronym is kept as typed; without a prior it still restores."""

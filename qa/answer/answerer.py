@@ -231,6 +231,11 @@ class Answerer:
             confident = confidence >= self.model.confident_threshold
         hit = hits[best.hit]
         if best.kind != "sentence":
+            # The page's byline, outlet or date answers for the page the question is about. Only the first
+            # retrieved article's is shown as confident: the scorer's few metadata rows cannot tell which
+            # article that is ("who wrote the article on X?", when the article on X has no byline, got another
+            # article's byline at 0.99); on the fitting sets every metadata answer came from that article.
+            confident = confident and bool(ranked) and ranked[0][0].article_id == best.article_id
             span = _metadata_span(q, best)
             cited = replace(hit, highlight=None)
             others = [h for h in hits if h.chunk_id != hit.chunk_id][: max(0, k - 1)]

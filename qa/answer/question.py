@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..index.lexical import query_terms
-from ..text.glossary import english_places, english_to_vietnamese, expand_abbreviations
-from ..text.vntext import fold, has_diacritics, search_form
+from ..text.glossary import english_places, english_to_vietnamese, english_words, expand_abbreviations
+from ..text.vntext import fold, has_diacritics, search_form, vietnamese_syllable
 from ..text.vocabulary import (CODE, ENGLISH_QUESTION_WORDS, NUMBER, QUESTION_WORDS, SUMMARY_WORDS, YEAR, is_english,
                                reads_as_english)
 
@@ -232,7 +232,8 @@ def _names(question: str, english: bool = False, common: list[str] | None = None
 
     The question's first word is capitalised whatever it is ("Huyện Tân Lạc ...", "Phía TP ..."), so
     it is dropped from a run it opens; honorifics ("Ông", "Bà") are not part of a name. In an English
-    question only Vietnamese-spelled runs, acronyms and codes count: "Paris" or "Decision" are English.
+    question only acronyms, codes and Vietnamese-spelled stretches of syllables count: "Paris" or "Decision"
+    are English; "Thạch Vy" is the name in "Thạch Vy Economic Zone".
     `common` gets the one-syllable capitalised words taken for common nouns, as typed ("Quyết" of "Quyết
     định", and "Úc" of "Thủ đô của Úc là gì?", which is a name: see `unmentioned`).
     """
@@ -277,11 +278,21 @@ def _names(question: str, english: bool = False, common: list[str] | None = None
             continue
         acronym = len(run) == 1 and run[0].isupper() and len(run[0]) >= 2
         if english and not acronym:
-            # "Vinh Xuan Party Secretary Lê Minh Đạo": the Vietnamese name starts at its first accented word
-            start = next((i for i, w in enumerate(run) if has_diacritics(w)), None)
-            if start is None:
-                continue
-            run = run[start:]
+            # "Vĩnh Xuân Party Secretary Lê Minh Đạo", "Thạch Vy City": the Vietnamese names are the
+            # stretches of words shaped like Vietnamese syllables, none an English word of the glossary
+            # ("Long"), that have an accented word (the articles' spelling); "An" of "Kha An" is a name here:
+            # no function word is capitalised inside a run
+            stretches = [[]]
+            for w in run:
+                if vietnamese_syllable(w) and w.lower() not in english_words():
+                    stretches[-1].append(w)
+                else:
+                    stretches.append([])
+            # a name typed without marks is two syllables or more ("Le Thanh", not "Long"), none spelled by
+            # the articles (restore_names would have): where no article holds it, `unmentioned` says so
+            names.extend(fold(" ".join(s)) for s in stretches
+                         if any(has_diacritics(w) for w in s) or len(s) >= 2)
+            continue
         phrase = " ".join(run)
         names.append(fold(phrase))
     return tuple(dict.fromkeys(n for n in names if n))
@@ -342,7 +353,7 @@ def unmentioned(q: Question, df, text=None) -> tuple[str, ...]:
     without diacritics is the same name). Word pairs may each occur elsewhere and the name still be absent:
     this errs on the side of "mentioned". So does an acronym ("UBND", "IOC"): an article may spell it out
     ("Ủy ban nhân dân"), which no term count can tell, so only a name's other words count. An English
-    question's names without diacritics ("Vinh Xuan City") are English words, not the articles' spelling: left out.
+    question's names are its stretches of Vietnamese syllables (`_names`: "Vinh Xuan" of "Vinh Xuan City").
     Its countries and world regions ("France", the glossary's PLACES) are looked for in their Vietnamese forms.
 
     `text` (the articles' own text, see Engine) checks what the term counts flag, and a one-word name's case:
@@ -357,8 +368,8 @@ def unmentioned(q: Question, df, text=None) -> tuple[str, ...]:
         written, as_typed = _as_written(q, words) or (None, words)
         if text is not None and written is None:
             continue  # not a run of whole words of the question ("d" of "D01"): nothing to look for
-        if english and written and not has_diacritics(written) and name in q.names:
-            continue
+        if english and not q.english and written and not has_diacritics(written) and name in q.names:
+            continue  # a follow-up in English ("what about Vinh Xuan?") was analysed as Vietnamese
         spelled = [None if is_acronym(w) or (len(t) > 1 and t.isalpha() and t.isupper()) else w
                    for w, t in zip(words, as_typed)]
         if _in_no_passage(spelled, df):

@@ -387,10 +387,12 @@ def _byline(paragraphs: list[str]) -> str | None:
         theo = _THEO.match(paragraph)
         if theo and len(paragraph.split()) <= 8 and not re.search(r"[,;:!?]", paragraph) and _person(theo.group(1)):
             return _person(theo.group(1))
-    last = paragraphs[-1]
-    words = last.split()
-    if (1 <= len(words) <= 5 and not _SENTENCE_PUNCT.search(last) and all(w[:1].isupper() for w in words)
-            and not _THEO.match(last)):  # "Theo TTXVN" names the outlet, not a writer
+    last = paragraphs[-1].strip("*_ ")  # a Markdown page may set the byline in italics
+    # several writers: "Thu Hà - Minh Anh", "Thu Hà – Minh Anh", "Thu Hà, Minh Anh", "Thu Hà và Minh Anh"
+    writers = re.split(r"\s+[-–]\s+|\s*,\s+|\s+và\s+", last)
+    if len(writers) <= 4 and not _THEO.match(last) and all(  # "Theo TTXVN" names the outlet, not a writer
+            1 <= len(w.split()) <= 5 and not _SENTENCE_PUNCT.search(w) and all(x[:1].isupper() for x in w.split())
+            for w in writers):
         return last
     return None
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .vntext import TONE_MARKS, canonical, fold, has_diacritics, search_form
-from .vocabulary import QUESTION_SPELLINGS, is_english
+from .vocabulary import ENGLISH_FUNCTION_WORDS, ENGLISH_QUESTION_WORDS, QUESTION_SPELLINGS, is_english
 
 _SYLLABLE = re.compile(r"[^\W\d_]+")
 _WORD = re.compile(r"\w+(?:[-/]\w+)*")
@@ -149,6 +149,27 @@ class DiacriticRestorer:
                            key=lambda x: x[0]) for s in column}
         return max(best.values(), key=lambda x: x[0])[1]
 
+    def restore_name(self, typed: list[str]) -> list[str | None]:
+        """The spellings of a name's syllables typed without marks: of their spellings, the sequence whose
+        adjacent pairs the articles write most (the sum of log(1 + passages holding each pair)), then the most
+        common (the sum of each spelling's log share); None for a syllable in no written pair of that sequence
+        (an English word beside the name, or a name no article holds), which is then kept as typed. Unlike
+        `restore_syllables`, where an unseen pair costs nothing beside the syllables' own frequency ("đã"
+        before "vy"), a name is spelled as the articles write it whole ("Đà Vy" where they write it)."""
+        columns = [self._candidates(t) if not has_diacritics(t) else [search_form(t)] for t in typed]
+        best = {s: ((0.0, math.log(self._share(s))), [s]) for s in columns[0]}
+        for column in columns[1:]:
+            step = {}
+            for s in column:
+                share = math.log(self._share(s))
+                step[s] = max((((a + math.log1p(self.pair(p, s)), b + share), path + [s])
+                               for p, ((a, b), path) in best.items()), key=lambda x: x[0])
+            best = step
+        path = max(best.values(), key=lambda x: x[0])[1]
+        written = [self.pair(a, b) > 0 for a, b in zip(path, path[1:])]
+        return [s if (i > 0 and written[i - 1]) or (i < len(written) and written[i]) else None
+                for i, s in enumerate(path)]
+
     def restore(self, text: str) -> str:
         """`text` with the marks of its unmarked syllables put back; case, spacing and punctuation kept."""
         self._forget_if_large()
@@ -201,14 +222,49 @@ class QuestionSpeller:
         self._lock = threading.Lock()
 
     def restore_question(self, question: str) -> str:
-        """`question` with its diacritics put back; as typed when it has some already, is English, or holds
-        no word to spell."""
-        if has_diacritics(question) or is_english(question) or not _SYLLABLE.search(question):
+        """`question` with its diacritics put back; as typed when it has some already or holds no word to
+        spell. In an English question only its Vietnamese names are spelled (`restore_names`)."""
+        if has_diacritics(question) or not _SYLLABLE.search(question):
+            return question
+        english = is_english(question)
+        if english and not any(" " in run.group() for run in _CAPITALISED_RUN.finditer(question)):
             return question
         with self._lock:
             if self._restorer is None:
                 self._restorer = self._make()
-        return self._restorer.restore(question)
+        return restore_names(self._restorer, question) if english else self._restorer.restore(question)
+
+
+# A run of capitalised words, letters only (a possessive "'s" may follow): where an English question writes a
+# Vietnamese name typed without marks ("Pham Thi Lan", "Thach Vy's"), and its English words ("City", "Who").
+_CAPITALISED_RUN = re.compile(r"(?<![\w'’-])[A-Z][a-z]*(?: [A-Z][a-z]*)*(?![\w-])(?!['’](?!s\b))")
+
+
+def restore_names(restorer: DiacriticRestorer, question: str) -> str:
+    """An English question with the diacritics of its Vietnamese names put back as the articles spell them
+    ("How long is the new bridge in Thach Vy?" → "… Thạch Vy?"), so that the candidate
+    scorer and the reader read the name the article writes. A name is a run of capitalised words; each is
+    spelled as the run's most written spelling (`restore_name`), and kept as typed when no article writes it
+    next to its neighbour: "City" of "Thach Vy City", a name no article holds. A question word or article
+    opening a sentence ("Who", "In", "The") is English, not the start of a name."""
+    out, last = [], 0
+    for run in _CAPITALISED_RUN.finditer(question):
+        words = [(run.start() + m.start(), m.group()) for m in re.finditer(r"[A-Za-z]+", run.group())]
+        before = question[:run.start()].rstrip()
+        if words and (not before or before[-1] in ".!?:;\"“(") and words[0][1].lower() in _ENGLISH_OPENERS:
+            words = words[1:]
+        if len(words) < 2:
+            continue
+        for (start, w), spelling in zip(words, restorer.restore_name([w for _, w in words])):
+            if spelling is not None:
+                out.append(question[last:start])
+                out.append(_with_case(w, spelling))
+                last = start + len(w)
+    out.append(question[last:])
+    return "".join(out)
+
+
+_ENGLISH_OPENERS = ENGLISH_FUNCTION_WORDS | ENGLISH_QUESTION_WORDS
 
 
 def piece_prior(pieces: list[str], scores, mark: str = "\u2581") -> dict[str, float]:

@@ -8,6 +8,7 @@ Acronyms that are not in the table are matched by their initials (qa/answer/cand
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from .vntext import fold
@@ -609,6 +610,13 @@ ENGLISH: dict[str, list[str]] = {
 ENGLISH.update(PLACES)
 _PHRASES = sorted(ENGLISH, key=lambda p: -len(p))
 _PHRASE_RE = re.compile(r"(?<![\w'])(" + "|".join(re.escape(p) for p in _PHRASES) + r")(?![\w'])")
+
+
+@functools.cache
+def english_words() -> frozenset[str]:
+    """Every word of the glossary's English terms ("city", "zone", "secretary"): what, in an English
+    question's run of capitalised words, is not part of a Vietnamese name (qa/answer/question.py)."""
+    return frozenset(w for term in ENGLISH for w in re.findall(r"[a-z]+", term.lower()))
 
 
 def english_to_vietnamese(question: str) -> list[str]:

@@ -66,6 +66,17 @@ def search_form(text: str) -> str:
     return canonical(clean_spaces(text)).lower()
 
 
+# The shape of a Vietnamese syllable, folded: an initial consonant, one to three vowels, a final consonant ("k" of names
+# written in the languages of the Central Highlands).
+# "Nghi", "Quang", "An" have it; "Lake", "City", "Zone", "Marathon" do not.
+_SYLLABLE_SHAPE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnptk])?")
+
+
+def vietnamese_syllable(word: str) -> bool:
+    """Whether a word is shaped like one Vietnamese syllable (with or without its marks)."""
+    return bool(_SYLLABLE_SHAPE.fullmatch(fold(word).lower()))
+
+
 # A token is a word, number, date or document code; codes keep their inner -/. ("17-qđ/ubnd", "5.000").
 _TOKEN = re.compile(r"\w+(?:[-/.]\w+)*")
 _PARTS = re.compile(r"[-/.]")

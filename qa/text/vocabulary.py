@@ -36,9 +36,9 @@ ENGLISH_QUESTION_PHRASES = r"(?:who|whom|whose|what|when|where|why|which|how man
 SUMMARY_WORDS = re.compile(r"\b(?:tom tat|tom luoc|noi dung chinh|y chinh|summari[sz]e|summary|main points|key points)\b")
 
 # ---- English or Vietnamese ------------------------------------------------------------------------------
-_ENGLISH_FUNCTION = {"the", "of", "in", "which", "what", "who", "when", "how", "did", "does", "is", "was", "were",
+ENGLISH_FUNCTION_WORDS = frozenset({"the", "of", "in", "which", "what", "who", "when", "how", "did", "does", "is", "was", "were",
                      "are", "for", "with", "and", "to", "by", "many", "much", "whom", "where", "why", "on", "at",
-                     "this", "that", "an", "a", "from", "about", "has", "have", "do"}
+                     "this", "that", "an", "a", "from", "about", "has", "have", "do"})
 
 
 def is_english(question: str) -> bool:
@@ -47,7 +47,7 @@ def is_english(question: str) -> bool:
     Decides how a question is analysed and searched (glossary terms, English question words), so one
     English-looking word in a Vietnamese question typed without diacritics ("Ai la...") is not enough."""
     words = re.findall(r"[A-Za-z']+", question.lower())
-    hits = sum(w in _ENGLISH_FUNCTION for w in words)
+    hits = sum(w in ENGLISH_FUNCTION_WORDS for w in words)
     return hits >= 2 and hits >= len(words) * 0.15
 
 
