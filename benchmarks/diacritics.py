@@ -5,7 +5,8 @@ Every question of the sets typed with diacritics (not English) is folded ("Tổn
 `Engine.question` restores it. Prints, per set, the share of syllables spelled back exactly and of questions
 restored whole, for a grid of the restorer's three weights (the `--tune` sets choose them; the `--check` sets
 are only measured), and beside the shipped restorer: counts from the articles' text read whole instead of
-the index's term statistics, and the folded question as typed.
+the index's term statistics, and the folded question as typed. Then the same for the questions' names, as
+an English question's names are spelled (`restore_name`) and syllable by syllable.
 
     python benchmarks/diacritics.py --tune eval/news-train.jsonl eval/train-articles.jsonl:eval/train-articles \\
         --check eval/news-holdout.jsonl eval/own-articles.jsonl:eval/own-articles
@@ -93,7 +94,41 @@ def main() -> int:
         s1, w1 = score(DiacriticRestorer.from_texts(texts, prior), questions)
         s0, _ = score(None, questions)
         print(f"| {name} | {len(questions)} | {s:.3f} | {w:.3f} | {s1:.3f} | {w1:.3f} | {s0:.3f} |")
+    print("\nNames (runs of two capitalised words or more, one with marks, not opening the question), folded and "
+          "spelled back as an English question's are (`restore_name`) or syllable by syllable (`restore_syllables`):\n")
+    print("| set | names | restore_name: syllables | names whole | restore_syllables: syllables | names whole |")
+    print("|---|---|---|---|---|---|")
+    for name, questions, _, df in tune + check:
+        restorer = DiacriticRestorer.from_index(df, prior)
+        counts = [0, 0, 0, 0, 0, 0]  # names, syllables, then right and whole for each way
+        for question in questions:
+            for typed, truth in names_of(question):
+                by_name = [s if s is not None else t for s, t in zip(restorer.restore_name(typed), typed)]
+                for i, spelled in enumerate((by_name, restorer.restore_syllables(typed))):
+                    spelled = [canonical(x).lower() for x in spelled]
+                    counts[2 + 2 * i] += sum(a == b for a, b in zip(spelled, truth))
+                    counts[3 + 2 * i] += spelled == truth
+                counts[0] += 1
+                counts[1] += len(truth)
+        n, syl = max(counts[0], 1), max(counts[1], 1)
+        print(f"| {name} | {counts[0]} | {counts[2] / syl:.3f} | {counts[3] / n:.3f} | {counts[4] / syl:.3f} | {counts[5] / n:.3f} |")
     return 0
+
+
+def names_of(question: str) -> list[tuple[list[str], list[str]]]:
+    """(folded, as written) syllables of the question's names: runs of two capitalised words or more with a
+    marked one, the question's first word left out (it is capitalised whatever it is)."""
+    out, run = [], []
+    for i, m in enumerate(SYLLABLE.finditer(question + " .")):
+        word = m.group()
+        if i > 0 and word[0].isupper() and (not run or question[run[-1].end():m.start()] == " "):
+            run.append(m)
+            continue
+        words = [r.group() for r in run]
+        if len(words) >= 2 and any(has_diacritics(w) for w in words):
+            out.append(([fold(w).lower() for w in words], [canonical(w).lower() for w in words]))
+        run = [m] if i > 0 and word[0].isupper() else []
+    return out
 
 
 if __name__ == "__main__":
