@@ -242,11 +242,11 @@ _CAPITALISED_RUN = re.compile(r"(?<![\w'’-])[A-Z][a-z]*(?: [A-Z][a-z]*)*(?![\w
 
 def restore_names(restorer: DiacriticRestorer, question: str) -> str:
     """An English question with the diacritics of its Vietnamese names put back as the articles spell them
-    ("How long is the new bridge in Thach Vy?" → "… Thạch Vy?"), so that the candidate
-    scorer and the reader read the name the article writes. A name is a run of capitalised words; each is
-    spelled as the run's most written spelling (`restore_name`), and kept as typed when no article writes it
-    next to its neighbour: "City" of "Thach Vy City", a name no article holds. A question word or article
-    opening a sentence ("Who", "In", "The") is English, not the start of a name."""
+    ("How long is the new bridge in Thach Vy?" → "… Thạch Vy?"), so that the candidate scorer and the reader
+    read the name the article writes. A name is a run of capitalised words; each is spelled as the run's most
+    written spelling (`restore_name`), and kept as typed when no article writes it next to its neighbour:
+    "City" of "Thach Vy City", a name no article holds. A question word or article opening a sentence ("Who",
+    "In", "The") is English, not the start of a name."""
     out, last = [], 0
     for run in _CAPITALISED_RUN.finditer(question):
         words = [(run.start() + m.start(), m.group()) for m in re.finditer(r"[A-Za-z]+", run.group())]

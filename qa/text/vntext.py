@@ -66,10 +66,11 @@ def search_form(text: str) -> str:
     return canonical(clean_spaces(text)).lower()
 
 
-# The shape of a Vietnamese syllable, folded: an initial consonant, one to three vowels, a final consonant ("k" of names
-# written in the languages of the Central Highlands).
-# "Nghi", "Quang", "An" have it; "Lake", "City", "Zone", "Marathon" do not.
-_SYLLABLE_SHAPE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnptk])?")
+# The shape of a Vietnamese syllable, folded: an initial consonant, one to three vowels, a final consonant
+# ("k" of names written in the languages of the Central Highlands). "Nghi", "Quang", "An" have it; "Lake",
+# "City", "Zone", "Marathon" do not.
+_SYLLABLE_SHAPE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnptk])?")
 
 
 def vietnamese_syllable(word: str) -> bool:

@@ -36,9 +36,10 @@ ENGLISH_QUESTION_PHRASES = r"(?:who|whom|whose|what|when|where|why|which|how man
 SUMMARY_WORDS = re.compile(r"\b(?:tom tat|tom luoc|noi dung chinh|y chinh|summari[sz]e|summary|main points|key points)\b")
 
 # ---- English or Vietnamese ------------------------------------------------------------------------------
-ENGLISH_FUNCTION_WORDS = frozenset({"the", "of", "in", "which", "what", "who", "when", "how", "did", "does", "is", "was", "were",
-                     "are", "for", "with", "and", "to", "by", "many", "much", "whom", "where", "why", "on", "at",
-                     "this", "that", "an", "a", "from", "about", "has", "have", "do"})
+ENGLISH_FUNCTION_WORDS = frozenset({
+    "the", "of", "in", "which", "what", "who", "when", "how", "did", "does", "is", "was", "were", "are", "for",
+    "with", "and", "to", "by", "many", "much", "whom", "where", "why", "on", "at", "this", "that", "an", "a",
+    "from", "about", "has", "have", "do"})
 
 
 def is_english(question: str) -> bool:
