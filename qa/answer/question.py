@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..index.lexical import query_terms
-from ..text.glossary import english_places, english_to_vietnamese, english_words, expand_abbreviations
+from ..text.glossary import GLOSSARY_WORDS, english_places, english_to_vietnamese, expand_abbreviations
 from ..text.vntext import fold, has_diacritics, search_form, vietnamese_syllable
 from ..text.vocabulary import (CODE, ENGLISH_QUESTION_WORDS, NUMBER, QUESTION_WORDS, SUMMARY_WORDS, YEAR, is_english,
                                reads_as_english)
@@ -284,7 +284,7 @@ def _names(question: str, english: bool = False, common: list[str] | None = None
             # no function word is capitalised inside a run
             stretches = [[]]
             for w in run:
-                if vietnamese_syllable(w) and w.lower() not in english_words():
+                if vietnamese_syllable(w) and w.lower() not in GLOSSARY_WORDS:
                     stretches[-1].append(w)
                 else:
                     stretches.append([])

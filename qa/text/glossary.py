@@ -8,7 +8,6 @@ Acronyms that are not in the table are matched by their initials (qa/answer/cand
 """
 from __future__ import annotations
 
-import functools
 import re
 
 from .vntext import fold
@@ -608,21 +607,30 @@ ENGLISH: dict[str, list[str]] = {
 }
 
 ENGLISH.update(PLACES)
-_PHRASES = sorted(ENGLISH, key=lambda p: -len(p))
-_PHRASE_RE = re.compile(r"(?<![\w'])(" + "|".join(re.escape(p) for p in _PHRASES) + r")(?![\w'])")
+# Every word of the glossary's English terms ("city", "zone", "secretary"): what, in an English question's run
+# of capitalised words, is not part of a Vietnamese name (qa/answer/question.py).
+GLOSSARY_WORDS = frozenset(w for term in ENGLISH for w in re.findall(r"[a-z]+", term.lower()))
 
 
-@functools.cache
-def english_words() -> frozenset[str]:
-    """Every word of the glossary's English terms ("city", "zone", "secretary"): what, in an English
-    question's run of capitalised words, is not part of a Vietnamese name (qa/answer/question.py)."""
-    return frozenset(w for term in ENGLISH for w in re.findall(r"[a-z]+", term.lower()))
+def _whole_phrases(phrases) -> re.Pattern:
+    """Any of the phrases as whole words, the longest first (matched in `_lowered` text)."""
+    return re.compile(r"(?<![\w'])(" + "|".join(re.escape(p) for p in sorted(phrases, key=lambda p: -len(p)))
+                      + r")(?![\w'])")
+
+
+def _lowered(question: str) -> str:
+    """The question as the tables spell their keys; the same length, so its offsets are the question's."""
+    return question.lower().replace("’", "'")
+
+
+_PHRASE_RE = _whole_phrases(ENGLISH)
+_PLACE_RE = _whole_phrases(PLACES)
 
 
 def english_to_vietnamese(question: str) -> list[str]:
     """Vietnamese equivalents of the English terms in a question (longest phrases first)."""
     found: list[str] = []
-    lowered = question.lower().replace("’", "'")
+    lowered = _lowered(question)
     for match in _PHRASE_RE.finditer(lowered):
         found.extend(ENGLISH[match.group(1)])
     # "district 7", "ward 12": numbered units keep their number
@@ -631,13 +639,9 @@ def english_to_vietnamese(question: str) -> list[str]:
     return found
 
 
-_PLACE_RE = re.compile(r"(?<![\w'])(" + "|".join(re.escape(p) for p in sorted(PLACES, key=lambda p: -len(p))) + r")(?![\w'])")
-
-
 def english_places(question: str) -> list[tuple[str, list[str]]]:
     """The countries and world regions an English question names: (as typed, their Vietnamese forms)."""
-    lowered = question.lower().replace("’", "'")  # same length: offsets in it are offsets in the question
-    return [(question[m.start():m.end()], PLACES[m.group(1)]) for m in _PLACE_RE.finditer(lowered)]
+    return [(question[m.start():m.end()], PLACES[m.group(1)]) for m in _PLACE_RE.finditer(_lowered(question))]
 
 
 def expand_abbreviations(text: str) -> list[str]:
