@@ -270,6 +270,10 @@ def test_a_byline_is_a_person_and_a_photo_credit_is_not(seed_articles):
     ("*Hồng Nhung – Minh Tuấn*", "Hồng Nhung – Minh Tuấn", None),
     ("Thu Hà, Minh Anh", "Thu Hà, Minh Anh", None),
     ("Thu Hà và Minh Anh", "Thu Hà và Minh Anh", None),
+    # a credit of several writers keeps them all, and not the outlet after them
+    ("Bài, ảnh: Lê Hà - Minh Hiếu", "Lê Hà - Minh Hiếu", None),
+    ("Tin: Lê Hà, Minh Hiếu/TTXVN", "Lê Hà, Minh Hiếu", None),
+    ("Bài và ảnh: Hoàng Long - TTXVN", "Hoàng Long", None),
     # a closing sentence, a place line or a list is no byline
     ("Hội nghị kết thúc lúc 17 giờ - Hà Nội", None, None),
     ("Hà Nội, Huế, Đà Nẵng, Cần Thơ, Hải Phòng", None, None),

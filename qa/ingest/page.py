@@ -62,6 +62,8 @@ _LETTER = re.compile(r"[^\W\d_]")
 _CREDIT = re.compile(r"^(?:bài|tin|bài viết|nhóm pv)(?:\s*(?:,|và|&|-|\+)\s*ảnh)?\s*:\s*(.+)$", re.IGNORECASE)
 # "Theo Minh Anh" / "Theo TTXVN" / "Theo baochinhphu.vn": a person or an outlet, at the end.
 _THEO = re.compile(r"^theo\s+(.+)$", re.IGNORECASE)
+# between the names of several writers: "Thu Hà - Minh Anh", "Thu Hà – Minh Anh", "Thu Hà, Minh Anh", "Thu Hà và Minh Anh"
+_WRITERS_SEPARATOR = re.compile(r"\s+[-–]\s+|\s*,\s+|\s+và\s+")
 # Words that open the name of an outlet rather than a person ("Báo Tin tức", "Đài Tiếng nói ...").
 _OUTLET_WORDS = re.compile(r"^(?:báo|tạp chí|đài|cổng|trang|thông tấn|tin tức|kênh|tuần báo|nhật báo)\b",
                            re.IGNORECASE)
@@ -376,6 +378,17 @@ def _person(name: str) -> str | None:
     return None
 
 
+def _credited_writers(credit: str) -> str | None:
+    """The writers a credit names, as written: "Minh Anh - Thu Hà" (both), "Minh Đạo/TTXVN" and "Minh Đạo -
+    TTXVN" (the outlet after the writer is not one), "PV" (whoever it is: the credit says it is the writer)."""
+    credit = re.split(r"\s*(?:/|\(|;)\s*", credit.strip(" ."), maxsplit=1)[0].strip(" .")
+    parts = _WRITERS_SEPARATOR.split(credit)
+    kept = 1
+    while kept < len(parts) and _person(parts[kept]):
+        kept += 1
+    return "".join(re.split(f"({_WRITERS_SEPARATOR.pattern})", credit)[:2 * kept - 1]).strip() or None
+
+
 def _byline(paragraphs: list[str]) -> str | None:
     """The writer: named by "Bài, ảnh:" or "Theo ..." near the end, or a person's name closing the
     article ("Đặng Trang", "PV"). A photo credit ("Ảnh: Văn Điệp/TTXVN", a caption ending in one) is not.
@@ -383,13 +396,12 @@ def _byline(paragraphs: list[str]) -> str | None:
     for paragraph in paragraphs[-2:][::-1]:
         credit = _CREDIT.match(paragraph)
         if credit:  # "Bài, ảnh: PV" names the writer, whoever it is
-            return re.split(r"\s*(?:/|\(|;| - | – )\s*", credit.group(1).strip(" ."), maxsplit=1)[0] or None
+            return _credited_writers(credit.group(1))
         theo = _THEO.match(paragraph)
         if theo and len(paragraph.split()) <= 8 and not re.search(r"[,;:!?]", paragraph) and _person(theo.group(1)):
             return _person(theo.group(1))
     last = paragraphs[-1].strip("*_ ")  # a Markdown page may set the byline in italics
-    # several writers: "Thu Hà - Minh Anh", "Thu Hà – Minh Anh", "Thu Hà, Minh Anh", "Thu Hà và Minh Anh"
-    writers = re.split(r"\s+[-–]\s+|\s*,\s+|\s+và\s+", last)
+    writers = _WRITERS_SEPARATOR.split(last)
     if len(writers) <= 4 and not _THEO.match(last) and all(  # "Theo TTXVN" names the outlet, not a writer
             1 <= len(w.split()) <= 5 and not _SENTENCE_PUNCT.search(w) and all(x[:1].isupper() for x in w.split())
             for w in writers):
