@@ -23,7 +23,8 @@ from ..text.vntext import sentence_spans
 from ..text.vocabulary import METADATA_NAMES
 from .candidates import CANDIDATE_HITS, ELABORATION, Candidate, CandidateFinder, adjacent
 from .question import Question
-from .reader.reader import SPAN_CUT_OFF, Reader, Reading, SpanReading, build_windows, candidate_order, window_features
+from .reader.reader import (SPAN_CUT_OFF, Reader, Reading, SpanReading, build_windows, candidate_order, verdict_features,
+                            window_features)
 from .scorer import MODEL_PATH, READ_SPAN_FEATURES, AnswerModel, default_model, score_candidates
 from .short_answer import best_span, reader_columns, span_candidates
 from .summary import summarise
@@ -142,12 +143,13 @@ class Answerer:
     def _answer_checked(self, q: Question, candidates: list[Candidate], probabilities: np.ndarray, best: int,
                         hits: list[Hit], ranked: list[tuple[Hit, float]], k: int, reader: Reader) -> Answer:
         """The default with a reader: the scorer's sentence, its short answer picked with the reader, and the
-        reader's verdict (Verdict) on whether to answer and how surely, from the scorer's probability, the
-        reader's for the sentence's window and its score of the short answer."""
+        reader's verdict (Verdict) on whether to answer and how surely, from what the scorer says of the
+        sentence, the reader's probability for the sentence's window and its score of the short answer."""
         sentence = candidates[best]
         article = self.articles[sentence.article_id]
         span_at, span_score, window_probability = self.read_span(q, article, sentence.start, sentence.end, reader)
-        answers, confidence, confident = reader.verdict.decide(float(probabilities[best]), window_probability, span_score)
+        answers, confidence, confident = reader.verdict.decide(
+            verdict_features(probabilities, best, sentence.features, window_probability, span_score))
         if not answers:
             return self.refusal(q, hits, k, confidence)
         return self._answer_scored(q, candidates, probabilities, best, hits, ranked, k, confidence=confidence,
@@ -200,8 +202,18 @@ class Answerer:
         # would answer too: on held-out articles the scorer's sentence holds the gold more often than the
         # reader's window (README, "The reader"), while the reader separates the unanswerable better.
         if probabilities[first] >= self.model.answer_threshold and candidates[first].kind == "sentence":
-            # confident only when both are: the scorer by its own threshold, the reader by the one fitted on
-            # such answers (`qa train-reader`, confident_with_scorer)
+            if self.reader.verdict is not None and self.reader.span_ranker is not None:
+                # the answer is the default's (the scorer's sentence), so how surely is the default's verdict on
+                # it, fitted on exactly such answers; whether to answer stays the reader's over its windows
+                sentence = candidates[first]
+                span_at, span_score, window_probability = self.read_span(
+                    q, self.articles[sentence.article_id], sentence.start, sentence.end, self.reader)
+                _, confidence, confident = self.reader.verdict.decide(
+                    verdict_features(probabilities, first, sentence.features, window_probability, span_score))
+                return self._answer_scored(q, candidates, probabilities, first, hits, ranked, k,
+                                           confidence=confidence, confident=confident, span_at=span_at)
+            # a reader without a verdict: confident only when both are, the scorer by its own threshold, the
+            # reader by the one fitted on such answers (`qa train-reader`, confident_with_scorer)
             confident = bool(probabilities[first] >= self.model.confident_threshold
                              and best.probability >= self.reader.confident_threshold)  # not numpy's bool: JSON
             return self._answer_scored(q, candidates, probabilities, first, hits, ranked, k,

@@ -12,8 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from ..answer.reader.reader import ReaderModelFile
-from .reader_data import load_set
+from .reader_data import load_set, stable_seed
 from .reader_train import choose_thresholds, lowest_precise, record_answer_model, set_provenance
+
+# The verdict reads a sentence feature only when at least this share of its fitting rows set it (fit_verdict).
+VERDICT_FEATURE_SHARE = 0.02
 
 
 def span_ranker_groups(model_file: Path, specs: list[str], quiet: bool = False) -> list[dict]:
@@ -25,7 +28,7 @@ def span_ranker_groups(model_file: Path, specs: list[str], quiet: bool = False) 
     from ..evaluate import span_f1
     from .fit import CACHE_DIR, collect, index_for
 
-    reader = Reader(model_file)
+    reader = Reader(model_file, answer_checks=False)  # the span ranker is what is fitted on these rows
     groups = []
     for spec in specs:
         name, items, folder = load_set(spec)
@@ -117,7 +120,10 @@ def verdict_rows(model_file: Path, specs: list[str], quiet: bool = False) -> lis
     """Per question of the sets (answerable or not) on which `ask`'s default would consult the verdict (its
     scorer's best candidate a sentence; not a question about the page, a summary, or one naming what no
     article holds, which other rules decide): the verdict's features as `ask` computes them with this reader
-    and its span ranker, whether the answer it would give holds a gold answer, and its set and article."""
+    and its span ranker, whether the answer it would give holds a gold answer, and its set and article. Each
+    set is also asked a sample of the other sets' questions (off-topic, unanswerable there, as the reader is
+    trained): a verdict fitted on questions about the articles alone learns nothing of questions about none."""
+    import random
     from dataclasses import replace as replaced
 
     from ..answer.answerer import SCORER_ANSWERS, Answerer
@@ -131,12 +137,16 @@ def verdict_rows(model_file: Path, specs: list[str], quiet: bool = False) -> lis
     reader = Reader(model_file)
     reader.verdict = None  # the answers the verdict is fitted on are the ones it decides about: never refused
     rows = []
-    for spec in specs:
-        name, items, folder = load_set(spec)
+    sets = [load_set(spec) for spec in specs]
+    for name, items, folder in sets:
         engine = Engine.load(index_for(folder, Path(CACHE_DIR), True), reader=False)
         answerer = Answerer(engine.articles, engine.answerer.sentences,
                             model=replaced(engine.answerer.model, answer_threshold=0.0), sentence_reader=lambda: reader)
-        for ex in collect(name, engine, items):
+        foreign = [replaced(item, source=None, evidence=None, answers=[], type="unanswerable")
+                   for other, other_items, _ in sets if other != name for item in other_items if item.answerable]
+        random.Random(stable_seed("off-topic", name)).shuffle(foreign)
+        foreign = foreign[:max(40, len(items) // 4)]
+        for ex in collect(name, engine, items + foreign):
             q = ex.question
             if (not ex.candidates or q.asked in SCORER_ANSWERS or q.asked == "summary" or engine._says_nothing_indexed(q)
                     or unmentioned(q, engine.backend.document_frequency, engine.mentions)):
@@ -149,8 +159,10 @@ def verdict_rows(model_file: Path, specs: list[str], quiet: bool = False) -> lis
             _, span_score, window_probability = answerer.read_span(q, article, sentence.start, sentence.end, reader)
             answer = answerer.answer(q, ex.ranked, candidates=ex.candidates)
             rows.append({"set": name, "group": ex.group, "answerable": ex.item.answerable,
+                         "off_topic": any(ex.item is item for item in foreign),
                          "right": bool(ex.item.answerable and answer_correct(ex.item, answer.text)),
-                         "features": verdict_features(float(probabilities[best]), window_probability, span_score)})
+                         "features": verdict_features(probabilities, best, sentence.features, window_probability,
+                                                      span_score)})
         if not quiet:
             print(f"  verdict rows of {name}: {sum(r['set'] == name for r in rows)} questions", file=sys.stderr)
     return rows
@@ -159,15 +171,21 @@ def verdict_rows(model_file: Path, specs: list[str], quiet: bool = False) -> lis
 def fit_verdict(rows: list[dict], folds: int = 5) -> tuple[dict, dict]:
     """The verdict's two logistic models and their thresholds, chosen out of fold (folds grouped by article):
     refusal, the highest threshold of the answer model refusing ≤ 8 % of answerable questions; confident, the
-    lowest of the confident model above which answers were right ≥ 90 % of the time. Per set, what those
-    thresholds did out of fold."""
+    lowest of the confident model above which the answers given were right ≥ 90 % of the time. Per set, what
+    those thresholds did out of fold. The answer model reads REFUSAL_READINGS; the confident model reads
+    CONFIDENT_READINGS and the sentence features non-zero in at least VERDICT_FEATURE_SHARE of the rows: a
+    feature almost never set (a title, the page's metadata, a year the sentence lacks) gets a coefficient on a
+    tiny scale, which a single question that sets it multiplies by its z-score (tens)."""
     from sklearn.model_selection import GroupKFold
 
-    from ..answer.reader.reader import ANSWER_FEATURES, CONFIDENT_FEATURES, Verdict
+    from ..answer.reader.reader import CONFIDENT_READINGS, REFUSAL_READINGS, SENTENCE_PREFIX, Verdict
+    from ..answer.scorer import SENTENCE_FEATURES
     from .fit import _fit_linear
 
     y = np.array([r["right"] for r in rows], dtype=int)
     groups = np.array([r["group"] for r in rows])
+    sentence = tuple(SENTENCE_PREFIX + n for n in SENTENCE_FEATURES
+                     if np.mean([r["features"][SENTENCE_PREFIX + n] != 0 for r in rows]) >= VERDICT_FEATURE_SHARE)
 
     def fitted(names, idx):
         x = np.array([[rows[i]["features"][n] for n in names] for i in idx], dtype=float)
@@ -180,17 +198,18 @@ def fit_verdict(rows: list[dict], folds: int = 5) -> tuple[dict, dict]:
     for train_idx, test_idx in GroupKFold(n_splits=min(folds, len(set(groups)))).split(y, y, groups):
         if len(set(y[train_idx])) < 2:
             continue
-        answer_oof[test_idx] = probabilities(fitted(ANSWER_FEATURES, train_idx), test_idx)
-        confident_oof[test_idx] = probabilities(fitted(CONFIDENT_FEATURES, train_idx), test_idx)
+        answer_oof[test_idx] = probabilities(fitted(REFUSAL_READINGS, train_idx), test_idx)
+        confident_oof[test_idx] = probabilities(fitted(CONFIDENT_READINGS + sentence, train_idx), test_idx)
     answer_threshold = choose_thresholds([{"p": p, "answerable": r["answerable"], "window_right": r["right"]}
                                           for p, r in zip(answer_oof, rows)])["answer"]
-    confident_threshold = lowest_precise([{"p": p, "right": r["right"]} for p, r in zip(confident_oof, rows)], 0.0, "right")
+    confident_threshold = lowest_precise([{"p": c, "right": r["right"]} for a, c, r in zip(answer_oof, confident_oof, rows)
+                                          if a >= answer_threshold], 0.0, "right")
     everything = np.arange(len(rows))
-    verdict = Verdict(fitted(ANSWER_FEATURES, everything), fitted(CONFIDENT_FEATURES, everything),
+    verdict = Verdict(fitted(REFUSAL_READINGS, everything), fitted(CONFIDENT_READINGS + sentence, everything),
                       answer_threshold, confident_threshold)
     validation = {}
     for name in dict.fromkeys(r["set"] for r in rows):
-        idx = [i for i, r in enumerate(rows) if r["set"] == name]
+        idx = [i for i, r in enumerate(rows) if r["set"] == name and not r.get("off_topic")]
         answerable = [i for i in idx if rows[i]["answerable"]]
         unanswerable = [i for i in idx if not rows[i]["answerable"]]
         answered = [i for i in idx if answer_oof[i] >= answer_threshold]
@@ -204,4 +223,11 @@ def fit_verdict(rows: list[dict], folds: int = 5) -> tuple[dict, dict]:
             "right_and_confident": round(sum(rows[i]["right"] for i in confident) / max(1, len(answerable)), 3),
             "unanswerable_confident": round(sum(not rows[i]["answerable"] for i in confident) / max(1, len(unanswerable)), 3),
         }
+    off_topic = [i for i, r in enumerate(rows) if r.get("off_topic")]
+    if off_topic:
+        validation["off-topic"] = {
+            "questions": len(off_topic),
+            "refused": round(sum(answer_oof[i] < answer_threshold for i in off_topic) / len(off_topic), 3),
+            "confident": round(sum(answer_oof[i] >= answer_threshold and confident_oof[i] >= confident_threshold
+                                   for i in off_topic) / len(off_topic), 3)}
     return verdict.to_dict(), validation

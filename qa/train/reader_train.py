@@ -579,7 +579,7 @@ def combiner_rows(model_file: Path, specs: list[str], work: Path, share: float, 
     from dataclasses import replace as replaced
 
     from ..answer.answerer import Answerer
-    from ..answer.reader.reader import WINDOWS, build_windows, candidate_order, window_features
+    from ..answer.reader.reader import WINDOWS, Reader, build_windows, candidate_order, window_features
     from ..engine import ANSWER_DEPTH, Engine, clean_question
     from .fit import CACHE_DIR, collect, feature_code_sha256, fit_sentence, index_for
     from ..answer.scorer import SENTENCE_FEATURES, Linear
@@ -624,8 +624,9 @@ def combiner_rows(model_file: Path, specs: list[str], work: Path, share: float, 
     if not quiet:
         print(f"  candidate scorer refitted without the held-out questions ({time.time() - t:.0f} s)", file=sys.stderr)
     rows = []
+    reader = Reader(model_file, answer_checks=False)  # the window reader alone: its verdict may be refitted next
     for name, items, index, questions in sets + unseen:
-        engine = Engine.load(index, reader=model_file)
+        engine = Engine.load(index, reader=reader)
         shipped = engine.answerer
         answerer = Answerer(shipped.articles, shipped.sentences, reader=engine.reader,
                             model=replaced(shipped.model, sentence=scorer) if scorer is not None else shipped.model)
@@ -749,7 +750,7 @@ def record_scores(model_file: Path) -> None:
     checks that the shipped weights reproduce them (within a tolerance for other CPUs)."""
     from ..answer.reader.reader import Reader
 
-    reader = Reader(model_file)
+    reader = Reader(model_file, answer_checks=False)
     recorded = []
     for question, title, text in RECORDED_INPUTS:
         (probability, span), = reader.read(question, [(title, text)])

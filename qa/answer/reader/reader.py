@@ -26,7 +26,7 @@ import numpy as np
 
 from ...errors import ModelError
 from ...text.vntext import canonical
-from ..scorer import READ_SPAN_FEATURES, READER_SCORE_FLOOR, Linear
+from ..scorer import READ_SPAN_FEATURES, READER_SCORE_FLOOR, SENTENCE_FEATURES, Linear
 
 MODEL_DIR = Path(__file__).parents[2] / "models"  # qa/models
 MODEL_FILE = MODEL_DIR / "reader.json"
@@ -152,35 +152,50 @@ class Combiner:
 
 
 # How `ask` decides by default, when the scorer's best candidate is a sentence and this reader has read its
-# window (qa/answer/answerer.py): whether to answer, from the scorer's probability and the reader's for that
-# window; how sure to be, from those and the reader's score of the short answer picked. Two logistic models,
-# fitted with their thresholds on question sets neither the reader nor the scorer was fitted on
-# (`qa train-reader --answer-with`); the features each one uses were chosen out of fold (README, "The reader").
-ANSWER_FEATURES = ("scorer_logit", "reader_logit")
-CONFIDENT_FEATURES = ("scorer_logit", "reader_logit", "reader_span_score")
+# window (qa/answer/answerer.py). Whether to answer: a logistic model over the scorer's probability for the
+# sentence and the reader's for its window. How surely: another over those, the scorer's margin over its next
+# candidate, the reader's score of the short answer picked, and the sentence's own scorer features. The scorer
+# weighs those features to pick among sentences; here they are weighed anew for another question, whether the
+# best sentence holds the answer (one that covers the question's words but lacks what it asks for is the best
+# of a bad lot). They stay out of refusal: raw features shift with the kind of text indexed, and a shift there
+# refuses answerable questions (on Wikipedia paragraphs, 0.20 of them against 0.09), where in "confident" it
+# only leaves an answer tentative (README, "The reader"). Fitted with their thresholds on question sets neither
+# the reader nor the scorer was fitted on (`qa train-reader --answer-with`), which also chooses which sentence
+# features "confident" reads (those non-zero often enough to be weighed).
+REFUSAL_READINGS = ("scorer_logit", "reader_logit")
+CONFIDENT_READINGS = ("scorer_logit", "scorer_margin", "reader_logit", "reader_span_score")
+SENTENCE_PREFIX = "sentence_"
 
 
-def verdict_features(scorer_probability: float, reader_probability: float, span_score: float) -> dict[str, float]:
-    return {"scorer_logit": _logit(scorer_probability), "reader_logit": _logit(reader_probability),
-            "reader_span_score": max(float(span_score), READER_SCORE_FLOOR)}
+def verdict_features(probabilities: np.ndarray, best: int, sentence_features: np.ndarray, reader_probability: float,
+                     span_score: float) -> dict[str, float]:
+    """Every feature a verdict may read: `probabilities`, the scorer's for each candidate of the question; `best`,
+    the index of the sentence it answers with; `sentence_features`, that candidate's SENTENCE_FEATURES row."""
+    runner_up = max((float(p) for i, p in enumerate(probabilities) if i != best), default=0.0)
+    values = {"scorer_logit": _logit(float(probabilities[best])),
+              "scorer_margin": _logit(float(probabilities[best])) - _logit(runner_up),
+              "reader_logit": _logit(reader_probability), "reader_span_score": max(float(span_score), READER_SCORE_FLOOR)}
+    values.update({SENTENCE_PREFIX + name: float(v) for name, v in zip(SENTENCE_FEATURES, sentence_features)})
+    return values
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """answer: P(the answer holds the gold), for refusing below answer_threshold; confident: the same
-    probability with the span's score too, shown as the confidence, confident at or above confident_threshold."""
+    """answer: P(the answer holds the gold) from the two probabilities, refused below answer_threshold;
+    confident: the same probability from everything it reads, shown as the confidence, confident at or above
+    confident_threshold."""
 
     answer: Linear
     confident: Linear
     answer_threshold: float
     confident_threshold: float
 
-    def decide(self, scorer_probability: float, reader_probability: float, span_score: float) -> tuple[bool, float, bool]:
-        """(answers, confidence shown, confident)."""
-        values = verdict_features(scorer_probability, reader_probability, span_score)
-        answers = self.answer.probability(np.array([[values[n] for n in ANSWER_FEATURES]]))[0] >= self.answer_threshold
-        confidence = float(self.confident.probability(np.array([[values[n] for n in CONFIDENT_FEATURES]]))[0])
-        return bool(answers), confidence, confidence >= self.confident_threshold
+    def decide(self, values: dict[str, float]) -> tuple[bool, float, bool]:
+        """(answers, confidence shown, confident), from verdict_features(...)."""
+        answers = bool(self.answer.probability(np.array([[values[n] for n in self.answer.features]]))[0]
+                       >= self.answer_threshold)
+        confidence = float(self.confident.probability(np.array([[values[n] for n in self.confident.features]]))[0])
+        return answers, confidence, answers and confidence >= self.confident_threshold
 
     def to_dict(self) -> dict:
         return {"answer": self.answer.to_dict(), "confident": self.confident.to_dict(),
@@ -188,7 +203,11 @@ class Verdict:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Verdict":
-        return cls(Linear.from_dict(data["answer"], ANSWER_FEATURES), Linear.from_dict(data["confident"], CONFIDENT_FEATURES),
+        known = set(CONFIDENT_READINGS) | {SENTENCE_PREFIX + name for name in SENTENCE_FEATURES}
+        if not all(set(data[part]["features"]) <= known for part in ("answer", "confident")):
+            raise ValueError("the verdict was fitted on features this code does not compute")
+        return cls(Linear.from_dict(data["answer"], tuple(data["answer"]["features"])),
+                   Linear.from_dict(data["confident"], tuple(data["confident"]["features"])),
                    float(data["answer_threshold"]), float(data["confident_threshold"]))
 
 
@@ -318,7 +337,9 @@ class ReaderModelFile:
 class Reader:
     """The shipped (or a trained) reader, ready to read windows. Thread-safe; one forward pass at a time."""
 
-    def __init__(self, model_file: Path = MODEL_FILE, *, quantised: bool = True):
+    def __init__(self, model_file: Path = MODEL_FILE, *, quantised: bool = True, answer_checks: bool = True):
+        """`answer_checks`: read the span ranker and verdict of the model file too (False: for the training code
+        that refits them or does not use them, so that ones fitted on other features do not stop it)."""
         import torch
 
         from .model import Config, PieceTokenizer, ReaderNet
@@ -346,8 +367,8 @@ class Reader:
         # answer inside the chosen sentence, and the verdict on whether to answer and how surely
         try:
             self.span_ranker = (Linear.from_dict(spec.info["span_ranker"], READ_SPAN_FEATURES)
-                                if "span_ranker" in spec.info else None)
-            self.verdict = Verdict.from_dict(spec.info["verdict"]) if "verdict" in spec.info else None
+                                if "span_ranker" in spec.info and answer_checks else None)
+            self.verdict = Verdict.from_dict(spec.info["verdict"]) if "verdict" in spec.info and answer_checks else None
         except (ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"the span ranker or verdict in {model_file} cannot be used ({exc}); refit them with "
                              f"`qa train-reader --answer-only --answer-with QUESTIONS[:FOLDER] --out {Path(model_file).parent}`") from None
