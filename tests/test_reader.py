@@ -444,6 +444,13 @@ def test_a_training_smoke_run_writes_a_reader_that_answers(tmp_path):
     # its span ranker and verdict, fitted on the --answer-with set, load with it
     assert [d["set"] for d in spec2.info["answer_checks_on"]] == ["q", "more"]
     assert Reader(out2 / "reader.json").span_ranker is not None and Reader(out2 / "reader.json").verdict is not None
+    # the combiner alone, refitted where no training run left its examples (a fresh machine): they are rebuilt
+    work3 = tmp_path / "work3"
+    combine = [sys.executable, "-m", "qa", "train-reader", f"{questions}:{seeds}", "--layers", "1", "--out", str(out),
+               "--work", str(work3), "--combine-only", "--quiet"]
+    fourth = subprocess.run(combine, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert fourth.returncode == 0, fourth.stderr[-2000:]
+    assert list(work3.glob("examples-q-*.jsonl")) and Reader(out / "reader.json").answer_threshold >= 0.0
     wrong = subprocess.run([*continued[:5], "--init", str(tmp_path / "nothing.json"), *continued[7:]], cwd=REPO,
                            env=env, capture_output=True, text=True, timeout=900)
     assert wrong.returncode != 0 and "cannot start from" in wrong.stderr.strip().splitlines()[-1]

@@ -586,11 +586,13 @@ def combiner_rows(model_file: Path, specs: list[str], work: Path, share: float, 
     from .reader_data import gold_article, gold_spans
 
     sets, held = [], set()
+    if any(not list(work.glob(f"examples-{load_set(spec)[0]}-*.jsonl")) for spec in specs):
+        # a fresh machine, or another --work: the examples again, as training built them (the same sets and
+        # seed give the same articles held out)
+        build_examples(list(specs), work, seed, quiet)
     for spec in specs:
         name, items, folder = load_set(spec)
         files = sorted(work.glob(f"examples-{name}-*.jsonl"), key=lambda p: p.stat().st_mtime)
-        if not files:
-            raise SystemExit(f"qa train-reader: no cached examples of {name} in {work}: train first")
         examples = read_examples(files[-1])
         _, valid = split_by_article(examples, share, seed)
         questions: dict[str, str] = {}
