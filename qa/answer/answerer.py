@@ -145,15 +145,21 @@ class Answerer:
         """The default with a reader: the scorer's sentence, its short answer picked with the reader, and the
         reader's verdict (Verdict) on whether to answer and how surely, from what the scorer says of the
         sentence, the reader's probability for the sentence's window and its score of the short answer."""
-        sentence = candidates[best]
-        article = self.articles[sentence.article_id]
-        span_at, span_score, window_probability = self.read_span(q, article, sentence.start, sentence.end, reader)
-        answers, confidence, confident = reader.verdict.decide(
-            verdict_features(probabilities, best, sentence.features, window_probability, span_score))
+        span_at, answers, confidence, confident = self._read_verdict(q, candidates, probabilities, best, reader)
         if not answers:
             return self.refusal(q, hits, k, confidence)
         return self._answer_scored(q, candidates, probabilities, best, hits, ranked, k, confidence=confidence,
                                    confident=confident, span_at=span_at)
+
+    def _read_verdict(self, q: Question, candidates: list[Candidate], probabilities: np.ndarray, best: int,
+                      reader: Reader) -> tuple[tuple[int, int], bool, float, bool]:
+        """The reader reading the scorer's sentence: its short answer, and the verdict on it (answers, the
+        confidence shown, confident)."""
+        sentence = candidates[best]
+        span_at, span_score, window_probability = self.read_span(
+            q, self.articles[sentence.article_id], sentence.start, sentence.end, reader)
+        return (span_at, *reader.verdict.decide(
+            verdict_features(probabilities, best, sentence.features, window_probability, span_score)))
 
     def read(self, q: Question, candidates: list[Candidate], reader: "Reader | None" = None) -> list[Reading]:
         """The reader's verdict on windows around the best candidates (scorer order), in that order; with its
@@ -205,11 +211,7 @@ class Answerer:
             if self.reader.verdict is not None and self.reader.span_ranker is not None:
                 # the answer is the default's (the scorer's sentence), so how surely is the default's verdict on
                 # it, fitted on exactly such answers; whether to answer stays the reader's over its windows
-                sentence = candidates[first]
-                span_at, span_score, window_probability = self.read_span(
-                    q, self.articles[sentence.article_id], sentence.start, sentence.end, self.reader)
-                _, confidence, confident = self.reader.verdict.decide(
-                    verdict_features(probabilities, first, sentence.features, window_probability, span_score))
+                span_at, _, confidence, confident = self._read_verdict(q, candidates, probabilities, first, self.reader)
                 return self._answer_scored(q, candidates, probabilities, first, hits, ranked, k,
                                            confidence=confidence, confident=confident, span_at=span_at)
             # a reader without a verdict: confident only when both are, the scorer by its own threshold, the

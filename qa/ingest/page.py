@@ -382,11 +382,11 @@ def _credited_writers(credit: str) -> str | None:
     """The writers a credit names, as written: "Minh Anh - Thu Hà" (both), "Minh Đạo/TTXVN" and "Minh Đạo -
     TTXVN" (the outlet after the writer is not one), "PV" (whoever it is: the credit says it is the writer)."""
     credit = re.split(r"\s*(?:/|\(|;)\s*", credit.strip(" ."), maxsplit=1)[0].strip(" .")
-    parts = _WRITERS_SEPARATOR.split(credit)
+    pieces = re.split(f"({_WRITERS_SEPARATOR.pattern})", credit)  # writer, separator, writer, ...
     kept = 1
-    while kept < len(parts) and _person(parts[kept]):
+    while 2 * kept < len(pieces) and _person(pieces[2 * kept]):
         kept += 1
-    return "".join(re.split(f"({_WRITERS_SEPARATOR.pattern})", credit)[:2 * kept - 1]).strip() or None
+    return "".join(pieces[:2 * kept - 1]).strip() or None
 
 
 def _byline(paragraphs: list[str]) -> str | None:

@@ -146,6 +146,7 @@ def verdict_rows(model_file: Path, specs: list[str], quiet: bool = False) -> lis
                    for other, other_items, _ in sets if other != name for item in other_items if item.answerable]
         random.Random(stable_seed("off-topic", name)).shuffle(foreign)
         foreign = foreign[:max(40, len(items) // 4)]
+        asked_off_topic = {id(item) for item in foreign}
         for ex in collect(name, engine, items + foreign):
             q = ex.question
             if (not ex.candidates or q.asked in SCORER_ANSWERS or q.asked == "summary" or engine._says_nothing_indexed(q)
@@ -159,7 +160,7 @@ def verdict_rows(model_file: Path, specs: list[str], quiet: bool = False) -> lis
             _, span_score, window_probability = answerer.read_span(q, article, sentence.start, sentence.end, reader)
             answer = answerer.answer(q, ex.ranked, candidates=ex.candidates)
             rows.append({"set": name, "group": ex.group, "answerable": ex.item.answerable,
-                         "off_topic": any(ex.item is item for item in foreign),
+                         "off_topic": id(ex.item) in asked_off_topic,
                          "right": bool(ex.item.answerable and answer_correct(ex.item, answer.text)),
                          "features": verdict_features(probabilities, best, sentence.features, window_probability,
                                                       span_score)})
