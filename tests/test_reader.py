@@ -178,13 +178,14 @@ def test_the_cli_names_a_broken_reader_in_one_line(tmp_path):
 @pytest.mark.slow
 def test_by_default_the_reader_orders_search_and_checks_the_scorers_answer():
     """reader="search" (the default): search() puts the passage the reader reads as answering first (the
-    mission's example, which pure retrieval ranks below others); ask answers with the candidate scorer's
-    sentence, the short answer inside it picked by the reader's span ranker, and whether to answer and how
-    surely decided by the reader's verdict on that sentence. Nothing is loaded until a search or an answer
-    needs it."""
+    mission's example, which pure retrieval ranks below others); ask answers with the sentence the reader's
+    chooser picks among the candidate scorer's best (each read in its window), the short answer inside it
+    picked by the reader's span ranker, and whether to answer and how surely decided by the reader's verdict
+    on that sentence. Nothing is loaded until a search or an answer needs it."""
     from pathlib import Path
 
     import qa
+    from qa.answer.answerer import sentences_to_choose
     from qa.answer.reader.reader import verdict_features
     from qa.answer.scorer import score_candidates
     from qa.engine import ANSWER_DEPTH
@@ -195,10 +196,11 @@ def test_by_default_the_reader_orders_search_and_checks_the_scorers_answer():
     assert "25/5/2017" in default.search(question, k=3)[0].text
     reader = default.search_reader
     assert isinstance(reader, Reader) and reader.span_ranker is not None and reader.verdict is not None
+    assert reader.chooser is not None
     pure = [h.chunk_id for h in default.search(question, k=5, rerank=False)]
     assert pure == [h.chunk_id for h in off.search(question, k=5)]
     assert "25/5/2017" in default.ask(question).span
-    checked = read_differently = 0
+    checked = read_differently = chose_another = 0
     for item in read_items(REPO / "eval" / "news-holdout.jsonl")[:40]:
         a, b = default.ask(item.question), off.ask(item.question)
         ranked, q = default.retrieve(default.question(item.question), ANSWER_DEPTH)
@@ -211,16 +213,25 @@ def test_by_default_the_reader_orders_search_and_checks_the_scorers_answer():
         if top.kind != "sentence" or q.asked in ("author", "outlet", "published", "summary"):
             assert (a.text, a.abstained, a.confidence, a.confident) == (b.text, b.abstained, b.confidence, b.confident)
             continue
-        article = default.articles[top.article_id]
-        (s, e), span_score, window_probability = default.answerer.read_span(q, article, top.start, top.end, reader)
+        order = sentences_to_choose(candidates, probabilities)
+        assert order[0] == best
+        chosen = order[int(np.argmax(reader.chooser.probability(
+            default.answerer.chooser_rows(q, candidates, probabilities, order, reader)[0])))] if len(order) > 1 else best
+        sentence = candidates[chosen]
+        article = default.articles[sentence.article_id]
+        (s, e), span_score, window_probability = default.answerer.read_span(q, article, sentence.start, sentence.end,
+                                                                            reader)
         answers, confidence, confident = reader.verdict.decide(
-            verdict_features(probabilities, best, top.features, window_probability, span_score))
+            verdict_features(probabilities, chosen, sentence.features, window_probability, span_score))
         assert (a.abstained, a.confidence, a.confident) == (not answers, round(confidence, 3), answers and confident)
         if answers:
-            assert a.span == article.text[s:e] and a.citations[0].article_id == top.article_id, item.question
+            assert a.span == article.text[s:e] and a.citations[0].article_id == sentence.article_id, item.question
+            assert sentence.start <= a.citations[0].highlight[0] < sentence.end, item.question
             read_differently += not b.abstained and a.span != b.span
+        chose_another += chosen != best
         checked += 1
-    assert checked >= 20 and read_differently >= 1  # exercised, and the reader changed some short answers
+    # exercised; the reader changed some short answers, and chose another sentence than the scorer's for some
+    assert checked >= 20 and read_differently >= 1 and chose_another >= 1
 
 
 @pytest.mark.slow
@@ -363,6 +374,39 @@ def test_the_verdict_weighs_the_sentence_features_it_sees_often_enough():
         assert 0.0 <= confidence <= 1.0 and (answers or not confident)
     with pytest.raises(ValueError):  # a verdict over features this code does not compute
         Verdict.from_dict({**data, "answer": {**data["answer"], "features": [*data["answer"]["features"][:-1], "x"]}})
+
+
+def test_the_chooser_reads_whether_the_readers_span_lies_in_the_sentence():
+    """chooser_features: the reader's best span counts for a sentence only when it starts inside that sentence,
+    not in a neighbour its window holds; fit_chooser: where the scorer's second sentence holds the answer and the
+    reader's span lies there, the fitted chooser picks it, out of fold more often right than the scorer's first,
+    and the sentence the span lies in weighs positively."""
+    from qa.answer.reader.reader import CHOOSER_FEATURES, SpanReading, chooser_features
+    from qa.answer.scorer import Linear
+    from qa.train.answer_checks import fit_chooser
+
+    reading = SpanReading(0.6, np.zeros(0), 4.0, (30, 38))
+    assert chooser_features(0.5, reading, (25, 60))[2:] == [1.0, 4.0]
+    assert chooser_features(0.5, reading, (0, 25))[2:] == [0.0, 0.0]  # the span is in the sentence after
+    assert chooser_features(0.5, SpanReading(0.6, np.zeros(0), 4.0, None), (0, 60))[2] == 0.0
+
+    rng = np.random.default_rng(5)
+    groups = []
+    for i in range(300):
+        gold = 0 if i % 3 else 1  # a third of the time the scorer's second sentence answers
+        rows, labels = [], []
+        for j in range(3):
+            scorer = rng.uniform(0.5, 0.9) if j == 0 else rng.uniform(0.1, 0.5)
+            inside = float(j == gold and rng.uniform() < 0.8 or j != gold and rng.uniform() < 0.1)
+            rows.append([np.log(scorer / (1 - scorer)), rng.normal(-5, 1), inside, inside * rng.uniform(2, 8)])
+            labels.append(j == gold)
+        groups.append({"set": "s", "group": f"article-{i % 30}", "rows": np.array(rows), "labels": np.array(labels)})
+    data, validation = fit_chooser(groups)
+    chooser = Linear.from_dict(data, CHOOSER_FEATURES)
+    assert chooser.coef[CHOOSER_FEATURES.index("span_inside")] > 0
+    assert validation["s"]["sentence_right_chosen"] > validation["s"]["sentence_right_scorer"] + 0.1
+    picked = [g["labels"][int(np.argmax(chooser.probability(g["rows"])))] for g in groups]
+    assert np.mean(picked) > 0.8
 
 
 # ---- training ---------------------------------------------------------------------------------------------

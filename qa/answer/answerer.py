@@ -2,9 +2,9 @@
 
 The candidates (qa/answer/candidates.py) get the probability that they answer from the fitted model
 (qa/answer/scorer.py); the best one's short answer is chosen among its spans (qa/answer/short_answer.py).
-By default, when a reader is at hand (qa/answer/reader/), it reads the best sentence's window with the
-question once: its span ranker picks the short answer and its verdict decides whether to answer and how
-surely. With the reader on, the best candidates are read and the reader decides whether they answer;
+By default, when a reader is at hand (qa/answer/reader/), it reads the scorer's best few sentences, each in
+its window, with the question: its chooser picks the sentence that answers, its span ranker the short answer
+in it, and its verdict decides whether to answer and how surely. With the reader on, the best candidates are read and the reader decides whether they answer;
 which sentence, the scorer where it would answer too. One calibrated confidence comes with every answer;
 below the fitted threshold the answer is refused.
 """
@@ -23,8 +23,8 @@ from ..text.vntext import sentence_spans
 from ..text.vocabulary import METADATA_NAMES
 from .candidates import CANDIDATE_HITS, ELABORATION, Candidate, CandidateFinder, adjacent
 from .question import Question
-from .reader.reader import (SPAN_CUT_OFF, Reader, Reading, SpanReading, build_windows, candidate_order, verdict_features,
-                            window_features)
+from .reader.reader import (CHOSEN_AMONG, SPAN_CUT_OFF, Reader, Reading, SpanReading, Window, build_windows, candidate_order,
+                            chooser_features, verdict_features, window_features)
 from .scorer import MODEL_PATH, READ_SPAN_FEATURES, AnswerModel, default_model, score_candidates
 from .short_answer import best_span, reader_columns, span_candidates
 from .summary import summarise
@@ -82,10 +82,12 @@ class Answerer:
             return best_span(self.model.span, q, article.text, s, e)
         return self.read_span(q, article, s, e, reader)[0]
 
-    def read_span(self, q: Question, article: Article, s: int, e: int, reader: Reader) -> tuple[tuple[int, int], float, float]:
+    def read_span(self, q: Question, article: Article, s: int, e: int, reader: Reader,
+                  read: "tuple[list, np.ndarray, SpanReading] | None" = None) -> tuple[tuple[int, int], float, float]:
         """The span the reader's span ranker puts first in article.text[s:e], the reader's score of it, and the
-        reader's probability that the sentence's window answers."""
-        options, rows, reading = self.read_span_options(q, article, s, e, reader)
+        reader's probability that the sentence's window answers. `read`: read_span_options(...) of that sentence,
+        when already read."""
+        options, rows, reading = read if read is not None else self.read_span_options(q, article, s, e, reader)
         if not options:
             return (s, e), SPAN_CUT_OFF, reading.probability
         top = int(np.argmax(reader.span_ranker.probability(rows)))
@@ -97,12 +99,49 @@ class Answerer:
         what `reader` reads of it), and the reading of the sentence's window (the sentence and its neighbours, as
         the reader reads candidates)."""
         options = span_candidates(q, article.text, s, e)
-        window, = build_windows([0], [(article.id, s, e)], self.sentence_spans)
+        window = self.sentence_window(article.id, s, e)
         reading = reader.read_spans(q.text, article.title, article.text[window.start:window.end],
                                     [(a - window.start, b - window.start) for _, a, b, _ in options])
         if not options:
             return [], np.zeros((0, len(READ_SPAN_FEATURES))), reading
         return options, np.hstack([np.stack([f for *_, f in options]), reader_columns(reading.scores, reading.best)]), reading
+
+    def sentence_window(self, article_id: str, s: int, e: int) -> Window:
+        """The window the reader reads a sentence in: the sentence and its neighbours while they fit."""
+        window, = build_windows([0], [(article_id, s, e)], self.sentence_spans)
+        return window
+
+    def chooser_rows(self, q: Question, candidates: list[Candidate], probabilities: np.ndarray, order: list[int],
+                     reader: Reader) -> tuple[np.ndarray, list[tuple[list, np.ndarray, SpanReading]]]:
+        """The CHOOSER_FEATURES row of each candidate sentence in `order`, and each one's read_span_options(...)."""
+        rows, reads = [], []
+        for i in order:
+            c = candidates[i]
+            read = self.read_span_options(q, self.articles[c.article_id], c.start, c.end, reader)
+            window = self.sentence_window(c.article_id, c.start, c.end)
+            rows.append(chooser_features(float(probabilities[i]), read[2], (c.start - window.start, c.end - window.start)))
+            reads.append(read)
+        return np.array(rows, dtype=float), reads
+
+    def chosen_reading(self, q: Question, candidates: list[Candidate], probabilities: np.ndarray, best: int,
+                       reader: Reader) -> tuple[int, tuple[int, int], float, float]:
+        """The sentence that answers (the reader's chooser's pick among the scorer's best sentences, or without
+        one the scorer's `best`), and the reader reading it: its short answer, the reader's score of that, and
+        the probability that its window answers."""
+        chosen, read = self.choose(q, candidates, probabilities, best, reader)
+        sentence = candidates[chosen]
+        return (chosen, *self.read_span(q, self.articles[sentence.article_id], sentence.start, sentence.end, reader, read))
+
+    def choose(self, q: Question, candidates: list[Candidate], probabilities: np.ndarray, best: int,
+               reader: Reader) -> tuple[int, "tuple[list, np.ndarray, SpanReading] | None"]:
+        """The sentence the reader's chooser picks among the scorer's best (the scorer's `best` without a chooser
+        or another sentence), and its read_span_options(...) when it was read."""
+        order = sentences_to_choose(candidates, probabilities)
+        if reader.chooser is None or len(order) < 2:
+            return best, None
+        rows, reads = self.chooser_rows(q, candidates, probabilities, order, reader)
+        top = int(np.argmax(reader.chooser.probability(rows)))
+        return order[top], reads[top]
 
     # -- answering --
     def answer(self, q: Question, ranked: list[tuple[Hit, float]], k: int = 5,
@@ -145,21 +184,19 @@ class Answerer:
         """The default with a reader: the scorer's sentence, its short answer picked with the reader, and the
         reader's verdict (Verdict) on whether to answer and how surely, from what the scorer says of the
         sentence, the reader's probability for the sentence's window and its score of the short answer."""
-        span_at, answers, confidence, confident = self._read_verdict(q, candidates, probabilities, best, reader)
+        chosen, span_at, answers, confidence, confident = self._read_verdict(q, candidates, probabilities, best, reader)
         if not answers:
             return self.refusal(q, hits, k, confidence)
-        return self._answer_scored(q, candidates, probabilities, best, hits, ranked, k, confidence=confidence,
+        return self._answer_scored(q, candidates, probabilities, chosen, hits, ranked, k, confidence=confidence,
                                    confident=confident, span_at=span_at)
 
     def _read_verdict(self, q: Question, candidates: list[Candidate], probabilities: np.ndarray, best: int,
-                      reader: Reader) -> tuple[tuple[int, int], bool, float, bool]:
-        """The reader reading the scorer's sentence: its short answer, and the verdict on it (answers, the
+                      reader: Reader) -> tuple[int, tuple[int, int], bool, float, bool]:
+        """The sentence that answers (chosen_reading), its short answer, and the verdict on it (answers, the
         confidence shown, confident)."""
-        sentence = candidates[best]
-        span_at, span_score, window_probability = self.read_span(
-            q, self.articles[sentence.article_id], sentence.start, sentence.end, reader)
-        return (span_at, *reader.verdict.decide(
-            verdict_features(probabilities, best, sentence.features, window_probability, span_score)))
+        chosen, span_at, span_score, window_probability = self.chosen_reading(q, candidates, probabilities, best, reader)
+        return (chosen, span_at, *reader.verdict.decide(
+            verdict_features(probabilities, chosen, candidates[chosen].features, window_probability, span_score)))
 
     def read(self, q: Question, candidates: list[Candidate], reader: "Reader | None" = None) -> list[Reading]:
         """The reader's verdict on windows around the best candidates (scorer order), in that order; with its
@@ -211,8 +248,9 @@ class Answerer:
             if self.reader.verdict is not None and self.reader.span_ranker is not None:
                 # the answer is the default's (the scorer's sentence), so how surely is the default's verdict on
                 # it, fitted on exactly such answers; whether to answer stays the reader's over its windows
-                span_at, _, confidence, confident = self._read_verdict(q, candidates, probabilities, first, self.reader)
-                return self._answer_scored(q, candidates, probabilities, first, hits, ranked, k,
+                chosen, span_at, _, confidence, confident = self._read_verdict(q, candidates, probabilities, first,
+                                                                               self.reader)
+                return self._answer_scored(q, candidates, probabilities, chosen, hits, ranked, k,
                                            confidence=confidence, confident=confident, span_at=span_at)
             # a reader without a verdict: confident only when both are, the scorer by its own threshold, the
             # reader by the one fitted on such answers (`qa train-reader`, confident_with_scorer)
@@ -292,6 +330,13 @@ class Answerer:
 # The page's own metadata (byline, outlet, date line) is not in the text the reader reads: the candidate
 # scorer answers these questions, with the article's metadata among its candidates.
 SCORER_ANSWERS = ("author", "outlet", "published")
+
+
+def sentences_to_choose(candidates: list[Candidate], probabilities: np.ndarray) -> list[int]:
+    """The candidate sentences the reader's chooser picks among: the scorer's CHOSEN_AMONG most probable, best
+    first."""
+    order = np.argsort(-probabilities, kind="stable")
+    return [int(i) for i in order if candidates[i].kind == "sentence"][:CHOSEN_AMONG]
 
 
 def _trimmed(text: str, a: int, b: int) -> tuple[int, int]:

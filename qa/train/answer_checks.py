@@ -1,8 +1,9 @@
 """How `ask` uses a written reader by default, fitted on question sets the reader was not trained on
 (`qa train-reader --answer-with`, README "The reader"): the span ranker that picks the short answer inside
-the candidate scorer's sentence with the reader's span scores, and the verdict on whether to answer and how
-surely. Both are written into the reader's model file with their out-of-fold validation and the sets'
-provenance; the rows are collected through the Engine exactly as `ask` reads them.
+a sentence with the reader's span scores, the chooser that picks which of the candidate scorer's best
+sentences answers, and the verdict on whether to answer and how surely. Each is fitted on the answers the
+ones before it give, and written into the reader's model file with its out-of-fold validation and the
+sets' provenance; the rows are collected through the Engine exactly as `ask` reads them.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from .reader_train import choose_thresholds, lowest_precise, record_answer_model
 
 # The verdict reads a sentence feature only when at least this share of its fitting rows set it (fit_verdict).
 VERDICT_FEATURE_SHARE = 0.02
+CHOOSER_L2 = 0.01  # the chooser's ridge on its standardised coefficients (it has four; the fit barely needs one)
 
 
 def span_ranker_groups(model_file: Path, specs: list[str], quiet: bool = False) -> list[dict]:
@@ -79,10 +81,107 @@ def fit_span_ranker(groups: list[dict], folds: int = 5) -> tuple[dict, dict]:
     return fitted(np.arange(len(groups))).to_dict(), validation
 
 
+def default_examples(engine, name: str, items: list) -> list:
+    """The questions of a set on which `ask`'s default consults the reader's chooser and verdict: retrieved as `ask`
+    retrieves them, and not about the page (author, outlet, date), a summary, or naming what no article holds
+    (other rules decide those)."""
+    from ..answer.answerer import SCORER_ANSWERS
+    from ..answer.question import unmentioned
+    from .fit import collect
+
+    return [ex for ex in collect(name, engine, items)
+            if ex.candidates and ex.question.asked not in SCORER_ANSWERS and ex.question.asked != "summary"
+            and not engine._says_nothing_indexed(ex.question)
+            and not unmentioned(ex.question, engine.backend.document_frequency, engine.mentions)]
+
+
+def chooser_groups(model_file: Path, specs: list[str], quiet: bool = False) -> list[dict]:
+    """For each answerable question of the sets on which the default consults the reader (default_examples), whose
+    scorer's best candidate is a sentence: the CHOOSER_FEATURES rows of the sentences the chooser picks among
+    (sentences_to_choose), as `ask` reads them with this reader, whether each holds a gold answer, and the
+    question's set and article (the folds)."""
+    from ..answer.answerer import sentences_to_choose
+    from ..answer.reader.reader import Reader
+    from ..answer.scorer import score_candidates
+    from ..engine import Engine
+    from .fit import CACHE_DIR, index_for
+
+    reader = Reader(model_file, answer_checks=False)
+    groups = []
+    for spec in specs:
+        name, items, folder = load_set(spec)
+        engine = Engine.load(index_for(folder, Path(CACHE_DIR), True), reader=False)
+        for ex in default_examples(engine, name, [item for item in items if item.answerable]):
+            probabilities, best = score_candidates(engine.answerer.model.sentence, ex.candidates)
+            order = sentences_to_choose(ex.candidates, probabilities)
+            if ex.candidates[best].kind != "sentence" or len(order) < 2:
+                continue
+            rows, _ = engine.answerer.chooser_rows(ex.question, ex.candidates, probabilities, order, reader)
+            groups.append({"set": name, "group": ex.group, "rows": rows, "labels": ex.labels[order]})
+        if not quiet:
+            print(f"  chooser rows of {name}: {sum(g['set'] == name for g in groups)} questions", file=sys.stderr)
+    return groups
+
+
+def _fit_listwise(groups: list[dict], idx, l2: float = CHOOSER_L2):
+    """A linear score over CHOOSER_FEATURES (standardised) maximising the softmax likelihood, within each
+    question, of the sentences that hold a gold answer (questions none of whose sentences does teach nothing)."""
+    from scipy.optimize import minimize
+
+    from ..answer.reader.reader import CHOOSER_FEATURES
+    from ..answer.scorer import Linear
+
+    taught = [groups[i] for i in idx if groups[i]["labels"].any()]
+    every = np.vstack([g["rows"] for g in taught])
+    mean, scale = every.mean(axis=0), every.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    xs = [(g["rows"] - mean) / scale for g in taught]
+    ys = [g["labels"].astype(bool) for g in taught]
+
+    def loss(w):
+        total, grad = l2 * w @ w, 2 * l2 * w
+        for x, y in zip(xs, ys):
+            z = x @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            q = np.where(y, p, 0.0)
+            q /= q.sum()
+            total -= np.log(p[y].sum()) / len(xs)
+            grad -= (q - p) @ x / len(xs)
+        return total, grad
+
+    w = minimize(loss, np.zeros(len(CHOOSER_FEATURES)), jac=True, method="L-BFGS-B").x
+    return Linear(CHOOSER_FEATURES, mean, scale, w, 0.0)
+
+
+def fit_chooser(groups: list[dict], folds: int = 5) -> tuple[dict, dict]:
+    """The chooser (_fit_listwise), and per set how often, out of fold (folds grouped by article), the sentence it
+    picks holds a gold answer beside the scorer's best."""
+    from sklearn.model_selection import GroupKFold
+
+    articles = np.array([g["group"] for g in groups])
+    picked = np.full(len(groups), np.nan)
+    if len(set(articles)) >= 2:
+        for train_idx, test_idx in GroupKFold(n_splits=min(folds, len(set(articles)))).split(articles, groups=articles):
+            if not any(groups[i]["labels"].any() for i in train_idx):
+                continue
+            chooser = _fit_listwise(groups, train_idx)
+            for i in test_idx:
+                picked[i] = groups[i]["labels"][int(np.argmax(chooser.probability(groups[i]["rows"])))]
+    validation = {}
+    for name in dict.fromkeys(g["set"] for g in groups):
+        idx = [i for i, g in enumerate(groups) if g["set"] == name and not np.isnan(picked[i])]
+        if idx:
+            validation[name] = {"questions": len(idx),
+                                "sentence_right_scorer": round(float(np.mean([groups[i]["labels"][0] for i in idx])), 3),
+                                "sentence_right_chosen": round(float(np.mean(picked[idx])), 3)}
+    return _fit_listwise(groups, np.arange(len(groups))).to_dict(), validation
+
+
 def add_answer_checks(model_file: Path, specs: list[str], quiet: bool = False) -> dict:
     """Fit how `ask` uses a written reader by default, on question sets it was not trained on, and write them
-    into its model file with their out-of-fold validation and the sets' provenance: the span ranker, then
-    (answering with it) the verdict."""
+    into its model file with their out-of-fold validation and the sets' provenance: the span ranker, the
+    chooser, then (answering with both) the verdict."""
     from .fit import ranks_spans
 
     spec = ReaderModelFile.read(model_file)
@@ -101,8 +200,13 @@ def add_answer_checks(model_file: Path, specs: list[str], quiet: bool = False) -
     spec.info["span_ranker_validation"] = span_validation
     spec.info["answer_checks_on"] = provenance
     record_answer_model(spec, "span_ranker_and_verdict")
-    spec.info.pop("verdict", None)
+    for part in ("verdict", "chooser", "chooser_validation"):
+        spec.info.pop(part, None)
     spec.write(model_file)
+    choices = chooser_groups(model_file, specs, quiet)
+    if any(g["labels"].any() for g in choices):  # the verdict is fitted on the answers of the sentence it picks
+        spec.info["chooser"], spec.info["chooser_validation"] = fit_chooser(choices)
+        spec.write(model_file)
     rows = verdict_rows(model_file, specs, quiet)
     if {r["right"] for r in rows} != {True, False} or len({r["group"] for r in rows}) < 2:
         raise SystemExit("qa train-reader: the --answer-with sets need right and wrong answers on at least two articles "
@@ -112,7 +216,7 @@ def add_answer_checks(model_file: Path, specs: list[str], quiet: bool = False) -
     spec.info["verdict"] = verdict
     spec.info["verdict_validation"] = verdict_validation
     spec.write(model_file)
-    return {"span_ranker": span_validation, "verdict": verdict_validation,
+    return {"span_ranker": span_validation, "chooser": spec.info.get("chooser_validation", {}), "verdict": verdict_validation,
             "thresholds": {k: verdict[k] for k in ("answer_threshold", "confident_threshold")}}
 
 
@@ -126,15 +230,14 @@ def verdict_rows(model_file: Path, specs: list[str], quiet: bool = False) -> lis
     import random
     from dataclasses import replace as replaced
 
-    from ..answer.answerer import SCORER_ANSWERS, Answerer
-    from ..answer.question import unmentioned
+    from ..answer.answerer import Answerer
     from ..answer.reader.reader import Reader, verdict_features
     from ..answer.scorer import score_candidates
     from ..engine import Engine
     from ..evaluate import answer_correct
-    from .fit import CACHE_DIR, collect, index_for
+    from .fit import CACHE_DIR, index_for
 
-    reader = Reader(model_file)
+    reader = Reader(model_file)  # its span ranker and chooser, as `ask` answers with them
     reader.verdict = None  # the answers the verdict is fitted on are the ones it decides about: never refused
     rows = []
     sets = [load_set(spec) for spec in specs]
@@ -147,23 +250,20 @@ def verdict_rows(model_file: Path, specs: list[str], quiet: bool = False) -> lis
         random.Random(stable_seed("off-topic", name)).shuffle(foreign)
         foreign = foreign[:max(40, len(items) // 4)]
         asked_off_topic = {id(item) for item in foreign}
-        for ex in collect(name, engine, items + foreign):
+        for ex in default_examples(engine, name, items + foreign):
             q = ex.question
-            if (not ex.candidates or q.asked in SCORER_ANSWERS or q.asked == "summary" or engine._says_nothing_indexed(q)
-                    or unmentioned(q, engine.backend.document_frequency, engine.mentions)):
-                continue
             probabilities, best = score_candidates(answerer.model.sentence, ex.candidates)
-            sentence = ex.candidates[best]
-            if sentence.kind != "sentence":
+            if ex.candidates[best].kind != "sentence":
                 continue
-            article = engine.articles[sentence.article_id]
-            _, span_score, window_probability = answerer.read_span(q, article, sentence.start, sentence.end, reader)
-            answer = answerer.answer(q, ex.ranked, candidates=ex.candidates)
+            chosen, span_at, span_score, window_probability = answerer.chosen_reading(q, ex.candidates, probabilities,
+                                                                                      best, reader)
+            answer = answerer._answer_scored(q, ex.candidates, probabilities, chosen, [hit for hit, _ in ex.ranked],
+                                             ex.ranked, 5, span_at=span_at)
             rows.append({"set": name, "group": ex.group, "answerable": ex.item.answerable,
                          "off_topic": id(ex.item) in asked_off_topic,
                          "right": bool(ex.item.answerable and answer_correct(ex.item, answer.text)),
-                         "features": verdict_features(probabilities, best, sentence.features, window_probability,
-                                                      span_score)})
+                         "features": verdict_features(probabilities, chosen, ex.candidates[chosen].features,
+                                                      window_probability, span_score)})
         if not quiet:
             print(f"  verdict rows of {name}: {sum(r['set'] == name for r in rows)} questions", file=sys.stderr)
     return rows

@@ -179,6 +179,24 @@ def verdict_features(probabilities: np.ndarray, best: int, sentence_features: np
     return values
 
 
+# Which sentence answers, by default: the candidate scorer's CHOSEN_AMONG best sentences are each read in their
+# window, and a listwise linear model (`chooser` in the model file, fitted with the verdict by `qa train-reader
+# --answer-with`) picks one from the scorer's logit, the reader's for the window, and whether the span the
+# reader reads as the answer lies in the sentence itself rather than in a neighbour the window holds (and its
+# score). The scorer's misses are mostly a sentence that repeats the question's words beside the one that
+# answers (a second or third best): reading them with the question tells them apart (README, "The reader").
+CHOOSER_FEATURES = ("scorer_logit", "reader_logit", "span_inside", "span_inside_score")
+CHOSEN_AMONG = 3
+
+
+def chooser_features(scorer_probability: float, reading: "SpanReading", sentence: tuple[int, int]) -> list[float]:
+    """One candidate sentence's CHOOSER_FEATURES: `reading`, of its window; `sentence`, its (start, end) in the
+    window's text."""
+    inside = reading.best_at is not None and sentence[0] <= reading.best_at[0] < sentence[1]
+    return [_logit(scorer_probability), _logit(reading.probability), float(inside),
+            max(reading.best, READER_SCORE_FLOOR) if inside else 0.0]
+
+
 @dataclass(frozen=True)
 class Verdict:
     """answer: P(the answer holds the gold) from the two probabilities, refused below answer_threshold;
@@ -338,7 +356,7 @@ class Reader:
     """The shipped (or a trained) reader, ready to read windows. Thread-safe; one forward pass at a time."""
 
     def __init__(self, model_file: Path = MODEL_FILE, *, quantised: bool = True, answer_checks: bool = True):
-        """`answer_checks`: read the span ranker and verdict of the model file too (False: for the training code
+        """`answer_checks`: read the span ranker, chooser and verdict of the model file too (False: for the training code
         that refits them or does not use them, so that ones fitted on other features do not stop it)."""
         import torch
 
@@ -363,14 +381,17 @@ class Reader:
             net = quantise_linear_layers(net)
         self.net = net
         self.combiner = Combiner.from_dict(spec.info["combiner"]) if "combiner" in spec.info else None
-        # how `ask` uses this reader by default (`qa train-reader --answer-with`): the span ranker that picks the short
-        # answer inside the chosen sentence, and the verdict on whether to answer and how surely
+        # how `ask` uses this reader by default (`qa train-reader --answer-with`): the chooser that picks the sentence
+        # among the scorer's best, the span ranker that picks the short answer inside it, and the verdict on whether
+        # to answer and how surely
         try:
             self.span_ranker = (Linear.from_dict(spec.info["span_ranker"], READ_SPAN_FEATURES)
                                 if "span_ranker" in spec.info and answer_checks else None)
             self.verdict = Verdict.from_dict(spec.info["verdict"]) if "verdict" in spec.info and answer_checks else None
+            self.chooser = (Linear.from_dict(spec.info["chooser"], CHOOSER_FEATURES)
+                            if "chooser" in spec.info and answer_checks else None)
         except (ValueError, KeyError, TypeError) as exc:
-            raise ModelError(f"the span ranker or verdict in {model_file} cannot be used ({exc}); refit them with "
+            raise ModelError(f"the span ranker, chooser or verdict in {model_file} cannot be used ({exc}); refit them with "
                              f"`qa train-reader --answer-only --answer-with QUESTIONS[:FOLDER] --out {Path(model_file).parent}`") from None
         self.answer_threshold = float(spec.thresholds["answer"])
         self.confident_threshold = float(spec.thresholds["confident"])
@@ -405,7 +426,8 @@ class Reader:
         best = best_span(x.start, x.end, x.encoded)
         with self._lock, self._torch.inference_mode():
             probability = float(self.net.window_probabilities(x.relevance[None])[0])
-        return SpanReading(probability, scores, best[1] if best else float(scores.max(initial=SPAN_CUT_OFF)))
+        return SpanReading(probability, scores, best[1] if best else float(scores.max(initial=SPAN_CUT_OFF)),
+                           best[0] if best else None)
 
     def _forward(self, question: str, items: list[tuple[str, str]]) -> list["_Pass"]:
         """One forward pass per (title, window text) with the question: the relevance logit and the span head's
@@ -448,6 +470,7 @@ class SpanReading:
     probability: float  # that the window answers the question
     scores: np.ndarray  # the span head's score of each span
     best: float  # the best score of any span of the window
+    best_at: tuple[int, int] | None = None  # where that span is (offsets in the window's text)
 
 
 def quantise_linear_layers(net):
