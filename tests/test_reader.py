@@ -389,6 +389,13 @@ def test_the_chooser_reads_whether_the_readers_span_lies_in_the_sentence():
     assert chooser_features(0.5, reading, (25, 60))[2:] == [1.0, 4.0]
     assert chooser_features(0.5, reading, (0, 25))[2:] == [0.0, 0.0]  # the span is in the sentence after
     assert chooser_features(0.5, SpanReading(0.6, np.zeros(0), 4.0, None), (0, 60))[2] == 0.0
+    # the verdict knows when the chooser answered with another sentence than the scorer's first
+    from qa.answer.reader.reader import verdict_features
+    from qa.answer.scorer import SENTENCE_FEATURES
+
+    features = np.zeros(len(SENTENCE_FEATURES))
+    assert verdict_features(np.array([0.2, 0.7, 0.1]), 0, features, 0.5, 1.0)["chosen_below_first"] == 1.0
+    assert verdict_features(np.array([0.2, 0.7, 0.1]), 1, features, 0.5, 1.0)["chosen_below_first"] == 0.0
 
     rng = np.random.default_rng(5)
     groups = []
