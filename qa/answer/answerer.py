@@ -4,9 +4,9 @@ The candidates (qa/answer/candidates.py) get the probability that they answer fr
 (qa/answer/scorer.py); the best one's short answer is chosen among its spans (qa/answer/short_answer.py).
 By default, when a reader is at hand (qa/answer/reader/), it reads the scorer's best few sentences, each in
 its window, with the question: its chooser picks the sentence that answers, its span ranker the short answer
-in it, and its verdict decides whether to answer and how surely. With the reader on, the best candidates are read and the reader decides whether they answer;
-which sentence, the scorer where it would answer too. One calibrated confidence comes with every answer;
-below the fitted threshold the answer is refused.
+in it, and its verdict decides whether to answer and how surely. With the reader on, the best candidates are
+read and the reader decides whether they answer; which sentence, the chooser where the scorer would answer
+too. One calibrated confidence comes with every answer; below the fitted threshold the answer is refused.
 """
 from __future__ import annotations
 
