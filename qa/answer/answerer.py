@@ -93,13 +93,14 @@ class Answerer:
         top = int(np.argmax(reader.span_ranker.probability(rows)))
         return (options[top][1], options[top][2]), float(reading.scores[top]), reading.probability
 
-    def read_span_options(self, q: Question, article: Article, s: int, e: int,
-                          reader: Reader) -> tuple[list[tuple[str, int, int, np.ndarray]], np.ndarray, SpanReading]:
+    def read_span_options(self, q: Question, article: Article, s: int, e: int, reader: Reader,
+                          window: Window | None = None) -> tuple[list[tuple[str, int, int, np.ndarray]], np.ndarray,
+                                                                 SpanReading]:
         """The span options of article.text[s:e], their rows of READ_SPAN_FEATURES (each one's span features and
         what `reader` reads of it), and the reading of the sentence's window (the sentence and its neighbours, as
-        the reader reads candidates)."""
+        the reader reads candidates; `window`: sentence_window(...) of it, when already built)."""
         options = span_candidates(q, article.text, s, e)
-        window = self.sentence_window(article.id, s, e)
+        window = window or self.sentence_window(article.id, s, e)
         reading = reader.read_spans(q.text, article.title, article.text[window.start:window.end],
                                     [(a - window.start, b - window.start) for _, a, b, _ in options])
         if not options:
@@ -117,8 +118,8 @@ class Answerer:
         rows, reads = [], []
         for i in order:
             c = candidates[i]
-            read = self.read_span_options(q, self.articles[c.article_id], c.start, c.end, reader)
             window = self.sentence_window(c.article_id, c.start, c.end)
+            read = self.read_span_options(q, self.articles[c.article_id], c.start, c.end, reader, window)
             rows.append(chooser_features(float(probabilities[i]), read[2], (c.start - window.start, c.end - window.start)))
             reads.append(read)
         return np.array(rows, dtype=float), reads
