@@ -55,6 +55,56 @@ def test_fit_names_a_missing_question_set(tmp_path, capsys):
     assert "does not exist" in err and err.count("\n") == 1
 
 
+def _xquad_file(path: Path) -> Path:
+    """A file in XQuAD's layout (two paragraphs of one article, written for this test)."""
+    paragraphs = [
+        ("Ngày 12/3/2021, Sở Y tế tỉnh tổ chức hội nghị tổng kết công tác phòng chống dịch. Hội nghị có 120 đại "
+         "biểu tham dự. Ông Lê Văn Bình, Giám đốc Sở Y tế, chủ trì hội nghị.",
+         [("Hội nghị tổng kết có bao nhiêu đại biểu tham dự?", "120 đại biểu"),
+          ("Ai chủ trì hội nghị tổng kết của Sở Y tế?", "Lê Văn Bình")]),
+        ("Năm 2022, tỉnh trồng mới 850 ha rừng. Kinh phí trồng rừng là 40 tỷ đồng, lấy từ ngân sách tỉnh.",
+         [("Năm 2022 tỉnh trồng mới bao nhiêu ha rừng?", "850 ha")]),
+    ]
+    data = {"version": "1.1", "data": [{"title": "Tin_tỉnh", "paragraphs": [
+        {"context": context, "qas": [{"id": f"x{p}{k}", "question": q,
+                                      "answers": [{"text": a, "answer_start": context.index(a)}]}
+                                     for k, (q, a) in enumerate(qas)]}
+        for p, (context, qas) in enumerate(paragraphs)]}]}
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_fit_reads_xquad_where_it_lies_and_records_its_source(small_set, tmp_path):
+    """`qa fit --xquad FILE`: XQuAD's paragraphs become a question set beside the cache (not in the repository),
+    fitted on with the other sets, and the model records the file, its sha256 and its licence."""
+    xquad = _xquad_file(tmp_path / "xquad.vi.json")
+    out = tmp_path / "m.json"
+    cache = tmp_path / "cache" / "fit-indexes"
+    assert fit_main([f"{small_set}:{REPO / 'index'}", "--xquad", str(xquad), "--cache", str(cache),
+                     "--out", str(out), "--quiet"]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    small, written = data["trained_on"]
+    assert written["count"] == 3 and written["articles"] == "corpus" and written["licence"].startswith("CC BY-SA 4.0")
+    assert written["source_sha256"] == __import__("hashlib").sha256(xquad.read_bytes()).hexdigest()
+    assert len(list((cache.parent / "xquad-vi" / "corpus").iterdir())) == 2
+    assert data["command"].endswith(f"--xquad {xquad}")
+    assert data["threshold_on"] == ["small"]  # thresholds stay on the first (news) set
+
+
+@pytest.mark.parametrize("content", [None, "{not json", '{"data": [{"paragraphs": [{}]}]}'])
+def test_fit_names_a_missing_or_unreadable_xquad_file(tmp_path, capsys, content):
+    from qa.cli import main
+
+    xquad = tmp_path / "xquad.vi.json"
+    if content is not None:
+        xquad.write_text(content, encoding="utf-8")
+    assert main(["fit", f"{REPO / 'eval' / 'news-train.jsonl'}", "--xquad", str(xquad), "--cache",
+                 str(tmp_path / "fit-indexes"), "--out", str(tmp_path / "m.json")]) == 2
+    err = capsys.readouterr().err
+    assert "xquad.vi.json" in err and err.count("\n") == 1
+    assert not (tmp_path / "m.json").exists()
+
+
 def test_learning_curve_prints_a_row_per_fraction_with_rates(small_set, capsys):
     """benchmarks/learning_curve.py: the scorer fitted on growing parts of each training fold; every cell
     is a rate, and with all the data the top-ranked sentence is right far more often than chance."""

@@ -76,6 +76,21 @@ def parse_spec(spec: str) -> tuple[Path, Path]:
     return Path(questions), Path(folder or "seeds")
 
 
+def xquad_spec(source: Path, folder: Path) -> str:
+    """XQuAD's Vietnamese part (`source`, its xquad.vi.json) as QUESTIONS:FOLDER, written into `folder` (outside the
+    repository: the data are read where they lie, never copied into it)."""
+    from ..errors import QAError
+    from .reader_data import xquad_question_set
+
+    if not source.is_file():
+        raise QAError(f"XQuAD file {str(source)!r} does not exist (pass --xquad PATH/xquad.vi.json)")
+    try:
+        questions = xquad_question_set(source, folder)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise QAError(f"XQuAD file {str(source)!r} cannot be read as XQuAD ({type(exc).__name__}: {exc})") from None
+    return f"{questions}:{folder / 'corpus'}"
+
+
 def set_name(questions: Path) -> str:
     """A question set's name: its file stem, or its folder's name for a generic "questions.jsonl"."""
     return questions.parent.name if questions.stem in ("questions", "train", "test", "dev") else questions.stem
@@ -332,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", default=CACHE_DIR)
     parser.add_argument("-C", type=float, default=1.0, help="inverse regularisation strength")
     parser.add_argument("--report", default=None, help="also write the cross-validation report as JSON here")
+    parser.add_argument("--xquad", default=None, metavar="FILE",
+                        help="XQuAD's xquad.vi.json (CC BY-SA 4.0), read where it lies: its paragraphs and questions are "
+                             "written as a question set beside --cache and fitted on with the other sets")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     try:
@@ -343,9 +361,12 @@ def main(argv: list[str] | None = None) -> int:
     from ..engine import Engine
 
     started = time.time()
+    sets = list(args.sets)
+    if args.xquad:
+        sets.append(xquad_spec(Path(args.xquad), Path(args.cache).parent / "xquad-vi"))
     examples: list[Example] = []
     trained_on = []
-    for spec in args.sets:
+    for spec in sets:
         questions, folder = parse_spec(spec)
         items = read_items(questions)
         engine = Engine.load(index_for(folder, Path(args.cache), args.quiet), reader=False)
@@ -353,9 +374,12 @@ def main(argv: list[str] | None = None) -> int:
         examples += collect(name, engine, items)
         trained_on.append({"questions": questions.name, "articles": folder.name, "count": len(items),
                            "sha256": hashlib.sha256(questions.read_bytes()).hexdigest()})
+        if args.xquad and spec == sets[-1]:
+            trained_on[-1].update({"source": str(args.xquad), "source_sha256": hashlib.sha256(
+                Path(args.xquad).read_bytes()).hexdigest(), "licence": "CC BY-SA 4.0 (XQuAD, Artetxe et al. 2019)"})
         print(f"collected {len(items)} questions of {name}", file=sys.stderr)
     predictions, neighbour_ratio = out_of_fold(examples, args.C)
-    threshold_sets = {set_name(Path(parse_spec(spec)[0])) for spec in (args.threshold_on or args.sets[:1])}
+    threshold_sets = {set_name(Path(parse_spec(spec)[0])) for spec in (args.threshold_on or sets[:1])}
     chosen = [(ex, p) for ex, p in zip(examples, predictions) if ex.set_name in threshold_sets]
     answer_threshold, confident_threshold = choose_thresholds([e for e, _ in chosen], [p for _, p in chosen])
     results = []
@@ -370,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         "cross_validation": {r.name: {k: v for k, v in r.__dict__.items() if k != "name"} for r in results},
         "fitted_with": f"scikit-learn {sklearn.__version__} LogisticRegression(C={args.C}), hoi-dap {__version__}",
         "feature_code_sha256": feature_code_sha256(),
-        "command": "qa fit " + " ".join(args.sets),
+        "command": "qa fit " + " ".join(args.sets) + (f" --xquad {args.xquad}" if args.xquad else ""),
     })
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(model.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -34,7 +34,7 @@ import numpy as np
 from ..answer.reader import reader as reader_module
 from ..answer.reader.reader import MAX_TOKENS, MODEL_DIR, ReaderModelFile, batch_tensors, best_span, encode_pair, save_weights
 from .reader_data import (WindowExample, collect_set, load_set, proper_names, read_examples, stable_seed,
-                          swapped_questions, write_examples, xquad_question_set)
+                          swapped_questions, write_examples)
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "hoi-dap"
 MAX_REFUSED_ANSWERABLE = 0.08  # refusal threshold: the highest that refuses at most this share of answerable questions
@@ -456,7 +456,9 @@ def train(args) -> int:
     work.mkdir(parents=True, exist_ok=True)
     specs = list(args.sets)
     if args.xquad:
-        specs.append(f"{xquad_question_set(Path(args.xquad), CACHE / 'xquad-vi')}:{CACHE / 'xquad-vi' / 'corpus'}")
+        from .fit import xquad_spec
+
+        specs.append(xquad_spec(Path(args.xquad), CACHE / "xquad-vi"))
     if args.answer_only:
         from .answer_checks import add_answer_checks
 
