@@ -21,20 +21,31 @@ VERDICT_FEATURE_SHARE = 0.02
 CHOOSER_L2 = 0.01  # the chooser's ridge on its standardised coefficients (it has four; the fit barely needs one)
 
 
-def span_ranker_groups(model_file: Path, specs: list[str], quiet: bool = False) -> list[dict]:
+def set_engine(folder: Path, queries: dict | None = None):
+    """The engine over a question set's articles (its cached index), embedding each question once: `queries`, the
+    query vectors shared between the span ranker's, chooser's and verdict's passes over the same questions."""
+    from ..embed import CachedQueries
+    from ..engine import Engine
+    from .fit import CACHE_DIR, index_for
+
+    engine = Engine.load(index_for(folder, Path(CACHE_DIR), True), reader=False)
+    engine.embedder = CachedQueries(engine.embedder, {} if queries is None else queries)
+    return engine
+
+
+def span_ranker_groups(model_file: Path, specs: list[str], quiet: bool = False, queries: dict | None = None) -> list[dict]:
     """For each answerable question of the sets, each retrieved sentence that holds a gold answer (as `qa fit`
     fits the span model on): its span options' rows of READ_SPAN_FEATURES as `ask` computes them with this
     reader, each option's token F1 against the gold answers, and the question's set and article (the folds)."""
     from ..answer.reader.reader import Reader
-    from ..engine import Engine
     from ..evaluate import span_f1
-    from .fit import CACHE_DIR, collect, index_for
+    from .fit import collect
 
     reader = Reader(model_file, answer_checks=False)  # the span ranker is what is fitted on these rows
     groups = []
     for spec in specs:
         name, items, folder = load_set(spec)
-        engine = Engine.load(index_for(folder, Path(CACHE_DIR), True), reader=False)
+        engine = set_engine(folder, queries)
         for ex in collect(name, engine, [item for item in items if item.answerable]):
             for candidate, positive in zip(ex.candidates, ex.labels):
                 if not positive or candidate.kind != "sentence":
@@ -95,7 +106,7 @@ def default_examples(engine, name: str, items: list) -> list:
             and not unmentioned(ex.question, engine.backend.document_frequency, engine.mentions)]
 
 
-def chooser_groups(model_file: Path, specs: list[str], quiet: bool = False) -> list[dict]:
+def chooser_groups(model_file: Path, specs: list[str], quiet: bool = False, queries: dict | None = None) -> list[dict]:
     """For each answerable question of the sets on which the default consults the reader (default_examples), whose
     scorer's best candidate is a sentence: the CHOOSER_FEATURES rows of the sentences the chooser picks among
     (sentences_to_choose), as `ask` reads them with this reader, whether each holds a gold answer, and the
@@ -103,14 +114,12 @@ def chooser_groups(model_file: Path, specs: list[str], quiet: bool = False) -> l
     from ..answer.answerer import sentences_to_choose
     from ..answer.reader.reader import Reader
     from ..answer.scorer import score_candidates
-    from ..engine import Engine
-    from .fit import CACHE_DIR, index_for
 
     reader = Reader(model_file, answer_checks=False)
     groups = []
     for spec in specs:
         name, items, folder = load_set(spec)
-        engine = Engine.load(index_for(folder, Path(CACHE_DIR), True), reader=False)
+        engine = set_engine(folder, queries)
         for ex in default_examples(engine, name, [item for item in items if item.answerable]):
             probabilities, best = score_candidates(engine.answerer.model.sentence, ex.candidates)
             order = sentences_to_choose(ex.candidates, probabilities)
@@ -191,7 +200,8 @@ def add_answer_checks(model_file: Path, specs: list[str], quiet: bool = False) -
     if seen:
         print(f"qa train-reader: warning: the reader was trained on {', '.join(seen)}; it reads those better than new "
               f"articles, so what is fitted there will lean on it too much", file=sys.stderr)
-    groups = span_ranker_groups(model_file, specs, quiet)
+    queries: dict = {}  # every question is retrieved by all three fits: each is embedded once
+    groups = span_ranker_groups(model_file, specs, quiet, queries)
     if not any(ranks_spans(g["f1"]) for g in groups):
         raise SystemExit("qa train-reader: no span training pairs in the --answer-with sets (no gold answer in a "
                          "retrieved sentence among other spans)")
@@ -203,11 +213,11 @@ def add_answer_checks(model_file: Path, specs: list[str], quiet: bool = False) -
     for part in ("verdict", "chooser", "chooser_validation"):
         spec.info.pop(part, None)
     spec.write(model_file)
-    choices = chooser_groups(model_file, specs, quiet)
+    choices = chooser_groups(model_file, specs, quiet, queries)
     if any(g["labels"].any() for g in choices):  # the verdict is fitted on the answers of the sentence it picks
         spec.info["chooser"], spec.info["chooser_validation"] = fit_chooser(choices)
         spec.write(model_file)
-    rows = verdict_rows(model_file, specs, quiet)
+    rows = verdict_rows(model_file, specs, quiet, queries)
     if {r["right"] for r in rows} != {True, False} or len({r["group"] for r in rows}) < 2:
         raise SystemExit("qa train-reader: the --answer-with sets need right and wrong answers on at least two articles "
                          "to fit the verdict")
@@ -220,7 +230,7 @@ def add_answer_checks(model_file: Path, specs: list[str], quiet: bool = False) -
             "thresholds": {k: verdict[k] for k in ("answer_threshold", "confident_threshold")}}
 
 
-def verdict_rows(model_file: Path, specs: list[str], quiet: bool = False) -> list[dict]:
+def verdict_rows(model_file: Path, specs: list[str], quiet: bool = False, queries: dict | None = None) -> list[dict]:
     """Per question of the sets (answerable or not) on which `ask`'s default would consult the verdict (its
     scorer's best candidate a sentence; not a question about the page, a summary, or one naming what no
     article holds, which other rules decide): the verdict's features as `ask` computes them with this reader
@@ -233,16 +243,14 @@ def verdict_rows(model_file: Path, specs: list[str], quiet: bool = False) -> lis
     from ..answer.answerer import Answerer
     from ..answer.reader.reader import Reader, verdict_features
     from ..answer.scorer import score_candidates
-    from ..engine import Engine
     from ..evaluate import answer_correct
-    from .fit import CACHE_DIR, index_for
 
     reader = Reader(model_file)  # its span ranker and chooser, as `ask` answers with them
     reader.verdict = None  # the answers the verdict is fitted on are the ones it decides about: never refused
     rows = []
     sets = [load_set(spec) for spec in specs]
     for name, items, folder in sets:
-        engine = Engine.load(index_for(folder, Path(CACHE_DIR), True), reader=False)
+        engine = set_engine(folder, queries)
         answerer = Answerer(engine.articles, engine.answerer.sentences,
                             model=replaced(engine.answerer.model, answer_threshold=0.0), sentence_reader=lambda: reader)
         foreign = [replaced(item, source=None, evidence=None, answers=[], type="unanswerable")
