@@ -1,6 +1,7 @@
 """`qa fit`: the answer model is refitted from question sets, reproducibly, and loads back."""
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def test_fit_reads_xquad_where_it_lies_and_records_its_source(small_set, tmp_pat
     data = json.loads(out.read_text(encoding="utf-8"))
     small, written = data["trained_on"]
     assert written["count"] == 3 and written["articles"] == "corpus" and written["licence"].startswith("CC BY-SA 4.0")
-    assert written["source_sha256"] == __import__("hashlib").sha256(xquad.read_bytes()).hexdigest()
+    assert written["source_sha256"] == hashlib.sha256(xquad.read_bytes()).hexdigest()
     assert len(list((cache.parent / "xquad-vi" / "corpus").iterdir())) == 2
     assert data["command"].endswith(f"--xquad {xquad}")
     assert data["threshold_on"] == ["small"]  # thresholds stay on the first (news) set

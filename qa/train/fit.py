@@ -91,6 +91,13 @@ def xquad_spec(source: Path, folder: Path) -> str:
     return f"{questions}:{folder / 'corpus'}"
 
 
+def xquad_provenance(source: Path) -> dict:
+    """What a model fitted on XQuAD records of it beside the question set's own entry: the file, its sha256 and
+    its licence (`qa fit --xquad`, `qa train-reader --xquad`)."""
+    return {"source": str(source), "source_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+            "licence": "CC BY-SA 4.0 (XQuAD, Artetxe et al. 2019)"}
+
+
 def set_name(questions: Path) -> str:
     """A question set's name: its file stem, or its folder's name for a generic "questions.jsonl"."""
     return questions.parent.name if questions.stem in ("questions", "train", "test", "dev") else questions.stem
@@ -361,25 +368,24 @@ def main(argv: list[str] | None = None) -> int:
     from ..engine import Engine
 
     started = time.time()
-    sets = list(args.sets)
+    # each set with what the model records of its source beyond the questions themselves
+    sets = [(spec, {}) for spec in args.sets]
     if args.xquad:
-        sets.append(xquad_spec(Path(args.xquad), Path(args.cache).parent / "xquad-vi"))
+        xquad = Path(args.xquad)
+        sets.append((xquad_spec(xquad, Path(args.cache).parent / "xquad-vi"), xquad_provenance(xquad)))
     examples: list[Example] = []
     trained_on = []
-    for spec in sets:
+    for spec, source in sets:
         questions, folder = parse_spec(spec)
         items = read_items(questions)
         engine = Engine.load(index_for(folder, Path(args.cache), args.quiet), reader=False)
         name = set_name(questions)
         examples += collect(name, engine, items)
         trained_on.append({"questions": questions.name, "articles": folder.name, "count": len(items),
-                           "sha256": hashlib.sha256(questions.read_bytes()).hexdigest()})
-        if args.xquad and spec == sets[-1]:
-            trained_on[-1].update({"source": str(args.xquad), "source_sha256": hashlib.sha256(
-                Path(args.xquad).read_bytes()).hexdigest(), "licence": "CC BY-SA 4.0 (XQuAD, Artetxe et al. 2019)"})
+                           "sha256": hashlib.sha256(questions.read_bytes()).hexdigest(), **source})
         print(f"collected {len(items)} questions of {name}", file=sys.stderr)
     predictions, neighbour_ratio = out_of_fold(examples, args.C)
-    threshold_sets = {set_name(Path(parse_spec(spec)[0])) for spec in (args.threshold_on or sets[:1])}
+    threshold_sets = {set_name(Path(parse_spec(spec)[0])) for spec in (args.threshold_on or args.sets[:1])}
     chosen = [(ex, p) for ex, p in zip(examples, predictions) if ex.set_name in threshold_sets]
     answer_threshold, confident_threshold = choose_thresholds([e for e, _ in chosen], [p for _, p in chosen])
     results = []

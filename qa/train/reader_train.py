@@ -456,7 +456,7 @@ def train(args) -> int:
     work.mkdir(parents=True, exist_ok=True)
     specs = list(args.sets)
     if args.xquad:
-        from .fit import xquad_spec
+        from .fit import xquad_provenance, xquad_spec
 
         specs.append(xquad_spec(Path(args.xquad), CACHE / "xquad-vi"))
     if args.answer_only:
@@ -474,8 +474,7 @@ def train(args) -> int:
         return 0
     examples, provenance = build_examples(specs, work, args.seed, args.quiet)
     if args.xquad:
-        provenance[-1].update({"source": str(args.xquad), "source_sha256": sha256_of(Path(args.xquad)),
-                               "licence": "CC BY-SA 4.0 (XQuAD, Artetxe et al. 2019)"})
+        provenance[-1].update(xquad_provenance(Path(args.xquad)))
     if args.limit:
         examples = examples[:args.limit]
     train_idx, valid_idx = split_by_article(examples, args.validation, args.seed)
